@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# examples/run_examples.sh BUILD_DIR
+# Runs BUILD_DIR/NAME for every examples/expected/NAME.txt and checks its stdout
+# against that file. An expected line that is exactly `...` matches any number of
+# lines (see match_output.py). Ends with "N passed, N failed"; exits non-zero if
+# any example failed or none ran. EXAMPLE_TIMEOUT (seconds, default 120) per example.
+set -uo pipefail
+
+if [[ $# -ne 1 ]]; then
+    echo "usage: $0 BUILD_DIR" >&2
+    exit 2
+fi
+build_dir=$1
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+timeout_s=${EXAMPLE_TIMEOUT:-120}
+
+shopt -s nullglob
+expected_files=("$here"/expected/*.txt)
+if ((${#expected_files[@]} == 0)); then
+    echo "no examples: $here/expected/ has no NAME.txt files"
+    echo "0 passed, 0 failed"
+    exit 1
+fi
+
+for src in "$here"/*.cpp; do
+    name=$(basename "$src" .cpp)
+    [[ -f "$here/expected/$name.txt" ]] || echo "warning: examples/$name.cpp has no expected/$name.txt; not checked" >&2
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+passed=0
+failed=0
+failed_names=()
+for expected in "${expected_files[@]}"; do
+    name=$(basename "$expected" .txt)
+    bin="$build_dir/$name"
+    out="$tmp/$name.out"
+    echo "== $name =="
+    if [[ ! -x "$bin" ]]; then
+        echo "FAIL $name: no executable $bin (is examples/$name.cpp built?)"
+        failed=$((failed + 1)); failed_names+=("$name")
+        continue
+    fi
+
+    timeout "$timeout_s" "$bin" >"$out" </dev/null
+    rc=$?
+    cat "$out"
+
+    problem=""
+    if ((rc == 124)); then
+        problem="timed out after ${timeout_s}s"
+    elif ((rc != 0)); then
+        problem="exited with status $rc"
+    elif ! /usr/bin/python3 "$here/match_output.py" "$expected" "$out"; then
+        problem="output differs"
+    fi
+
+    if [[ -z "$problem" ]]; then
+        echo "ok $name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $name: $problem"
+        if [[ "$problem" == "output differs" ]]; then
+            diff -u --label "expected/$name.txt" --label "$name stdout" "$expected" "$out"
+        fi
+        failed=$((failed + 1)); failed_names+=("$name")
+    fi
+done
+
+echo
+((failed == 0)) || echo "failed: ${failed_names[*]}"
+echo "$passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,33 @@
+// The seam between the event loop and the operating system.
+//
+// The loop knows nothing of sockets or files: it asks its backend to wait
+// (for I/O completions, or a wake-up from another thread) until the next timer
+// is due. I/O operations (later issues) talk to the backend directly and wake
+// their fibers through the loop. One class per backend, in its own file.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include <corio/run_options.hpp>
+
+namespace corio::detail {
+
+class backend {
+public:
+    virtual ~backend() = default;
+    virtual backend_kind kind() const noexcept = 0;
+    /// Waits for completions or wake() for at most `timeout`
+    /// (negative: without limit; zero: only collects what is ready).
+    virtual void wait(std::chrono::nanoseconds timeout) = 0;
+    /// Interrupts a wait; callable from any thread.
+    virtual void wake() noexcept = 0;
+    /// Operations in flight that may still wake a fiber (used to tell a
+    /// deadlock from a wait for I/O).
+    virtual bool has_pending() const noexcept { return false; }
+};
+
+/// The backend for `requested` (`automatic` reads CORIO_BACKEND, then probes).
+std::unique_ptr<backend> make_backend(backend_kind requested);
+
+}  // namespace corio::detail

@@ -1,0 +1,127 @@
+// The single-threaded event loop behind `run`.
+//
+// Ready fibers run first in, first out, in batches: a batch is what was ready
+// when it began, so `sleep(0)` lets every other ready fiber run once. Between
+// batches the loop fires due timers and collects completions posted by other
+// threads. Timers live in a 4-ary min-heap of intrusive nodes (O(log n) insert
+// and cancel, one pointer per timer). When nothing is ready the loop waits in
+// its backend until the next deadline or a wake-up.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <source_location>
+#include <vector>
+
+#include <corio/detail/backend.hpp>
+#include <corio/detail/fiber.hpp>
+#include <corio/detail/promise_base.hpp>
+#include <corio/detail/thread_pool.hpp>
+#include <corio/run_options.hpp>
+
+namespace corio::detail {
+
+/// A wake-up posted by another thread (a finished to_thread job).
+struct remote_completion {
+    remote_completion* next = nullptr;
+    fiber* target = nullptr;
+};
+
+class event_loop {
+public:
+    explicit event_loop(const run_options& options);
+    ~event_loop();
+    event_loop(const event_loop&) = delete;
+    event_loop& operator=(const event_loop&) = delete;
+
+    static event_loop& current(const char* operation);
+
+    // ---- scheduling (loop thread only)
+    void schedule(fiber* f) noexcept {
+        f->next_ready = nullptr;
+        if (ready_tail_ != nullptr) ready_tail_->next_ready = f;
+        else ready_head_ = f;
+        ready_tail_ = f;
+    }
+    /// Ends `f`'s wait and schedules it.
+    void wake(fiber* f) noexcept {
+        f->waiting = nullptr;
+        schedule(f);
+    }
+
+    // ---- timers
+    void add_timer(timer_node* t);
+    void remove_timer(timer_node* t) noexcept;
+
+    // ---- other threads
+    /// Thread-safe: schedules `c->target` on the loop thread.
+    void post_from_thread(remote_completion* c) noexcept;
+    /// Counts an operation that will end in post_from_thread.
+    void begin_remote() noexcept { ++outstanding_remote_; }
+    thread_pool& pool();
+
+    // ---- fibers
+    /// A new fiber running `root` (whose promise is `promise`) under `parent`.
+    fiber* start_fiber(std::coroutine_handle<> root, promise_base* promise, cancel_scope* parent,
+                       std::source_location where);
+    /// Drops one reference; the last one destroys the root task and the fiber.
+    static void release(fiber* f) noexcept;
+    void fiber_finished(fiber* f) noexcept;
+
+    /// Runs until `main` has finished, then cancels every other fiber and runs
+    /// until they have finished too.
+    void run(fiber* main);
+
+    std::uint64_t next_cancel_number() noexcept { return ++cancel_counter_; }
+    std::uint64_t cancel_counter() const noexcept { return cancel_counter_; }
+    cancel_scope& detached_scope() noexcept { return detached_; }
+    bool debug() const noexcept { return debug_; }
+    backend& io() noexcept { return *backend_; }
+    backend_kind kind() const noexcept { return backend_->kind(); }
+    std::size_t alive() const noexcept { return alive_; }
+    /// True when run() had to cancel everything to break a deadlock.
+    bool deadlock_detected() const noexcept { return deadlock_; }
+
+    // Debug registry of managers entered and not yet exited.
+    struct live_manager {
+        live_manager* prev = nullptr;
+        live_manager* next = nullptr;
+        const char* what = "";
+        std::source_location where;
+    };
+    void track(live_manager* m) noexcept;
+    void untrack(live_manager* m) noexcept;
+
+private:
+    void run_batch();
+    void fire_timers(clock::time_point now);
+    void collect_remote();
+    void heap_up(std::uint32_t i) noexcept;
+    void heap_down(std::uint32_t i) noexcept;
+    void report_alive_at_end();
+    bool deadlocked() const noexcept;
+
+    fiber* ready_head_ = nullptr;
+    fiber* ready_tail_ = nullptr;
+    std::vector<timer_node*> timers_;
+    std::uint64_t timer_order_ = 0;
+    std::uint64_t cancel_counter_ = 0;
+    cancel_scope detached_;
+    std::size_t alive_ = 0;
+    std::unique_ptr<backend> backend_;
+    std::unique_ptr<thread_pool> pool_;
+
+    std::atomic<bool> remote_pending_{false};
+    std::mutex remote_mutex_;
+    remote_completion* remote_head_ = nullptr;
+    std::size_t outstanding_remote_ = 0;
+
+    live_manager* live_managers_ = nullptr;
+    bool debug_ = false;
+    bool deadlock_ = false;
+};
+
+}  // namespace corio::detail

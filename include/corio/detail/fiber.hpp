@@ -1,0 +1,138 @@
+// Fibers, cancel scopes and cancellable waits: the model underneath every await.
+//
+// A *fiber* is one unit of scheduling (asyncio's Task): a chain of task frames
+// awaiting each other, of which only the innermost (the leaf) is ever
+// suspended on something. `spawn`, `gather`, `task_group` create fibers;
+// `co_await some_task` runs the task inside the awaiter's fiber.
+//
+// Cancellation is level-triggered (Trio): cancel scopes form one tree per
+// loop. A fiber sits in a chain of scopes (innermost: `fiber::scope`); it is
+// cancelled while any scope on that chain is cancelled and no shield between
+// them stops it. A shield stops cancellations whose sequence number is at most
+// `shield_upto` (UINT64_MAX: all of them, for `shield()`; "every cancellation
+// in effect so far", for the exits of context managers, so that a later one
+// still applies). Scopes of child fibers (task_group, gather) are children of
+// the spawner's scope, so cancelling an outer scope reaches them too.
+//
+// A suspended fiber that waits cancellably has `waiting` set: cancelling a
+// scope walks its subtree and calls `on_cancel` of each waiting fiber found,
+// which unlinks the wait and schedules the fiber; the awaiter's await_resume
+// then throws cancelled_error.
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <source_location>
+
+namespace corio::detail {
+
+class event_loop;
+struct fiber;
+
+using clock = std::chrono::steady_clock;
+
+inline constexpr std::uint64_t shield_all = ~std::uint64_t{0};
+
+struct cancel_scope {
+    cancel_scope* parent = nullptr;
+    fiber* owner = nullptr;
+    cancel_scope* first_child = nullptr;
+    cancel_scope* prev_sibling = nullptr;
+    cancel_scope* next_sibling = nullptr;
+    std::uint64_t cancelled_at = 0;  // 0: not cancelled, else the cancellation's number
+    std::uint64_t shield_upto = 0;   // cancellations numbered <= this do not pass inward
+
+    void link_under(cancel_scope* p) noexcept {
+        parent = p;
+        if (p != nullptr) {
+            next_sibling = p->first_child;
+            if (next_sibling != nullptr) next_sibling->prev_sibling = this;
+            p->first_child = this;
+        }
+    }
+    void unlink() noexcept {
+        if (parent != nullptr) {
+            if (prev_sibling != nullptr) prev_sibling->next_sibling = next_sibling;
+            else parent->first_child = next_sibling;
+            if (next_sibling != nullptr) next_sibling->prev_sibling = prev_sibling;
+        }
+        parent = prev_sibling = next_sibling = nullptr;
+    }
+    bool cancelled() const noexcept { return cancelled_at != 0; }
+
+    // Marks this scope cancelled and interrupts every fiber waiting inside it.
+    void cancel() noexcept;
+};
+
+/// A suspension that cancellation can interrupt. `on_cancel` must remove the
+/// wait from whatever holds it and schedule the fiber (fiber::wake).
+struct wait_node {
+    void (*on_cancel)(wait_node*) noexcept = nullptr;
+};
+
+struct fiber {
+    std::coroutine_handle<> resume_point;  // the leaf to resume when scheduled
+    fiber* next_ready = nullptr;           // intrusive ready-queue link
+    cancel_scope* scope = &root;           // innermost scope
+    wait_node* waiting = nullptr;          // set while suspended cancellably
+    cancel_scope root;                     // the fiber's own scope (join_handle::cancel)
+    std::coroutine_handle<> root_task;     // the task this fiber runs
+    struct promise_base* root_promise = nullptr;
+    // Called when the root task has finished (result stored), before the
+    // joiner is woken: task_group and gather count their children here.
+    void (*on_done)(fiber*, void* context) noexcept = nullptr;
+    void* done_context = nullptr;
+    fiber* joiner = nullptr;               // a fiber awaiting our join_handle
+    std::uint32_t refs = 0;                // running + join_handle
+    bool done = false;
+    bool result_retrieved = false;         // somebody saw the outcome
+    bool is_main = false;
+    std::source_location where;            // spawn's caller, for reports
+
+    /// Effective cancellation: some scope on the chain is cancelled and no
+    /// shield below it stops that cancellation.
+    bool cancelled() const noexcept {
+        std::uint64_t shielded = 0;
+        for (const cancel_scope* s = scope; s != nullptr; s = s->parent) {
+            if (s->cancelled_at > shielded) return true;
+            if (s->shield_upto > shielded) shielded = s->shield_upto;
+        }
+        return false;
+    }
+
+    void push_scope(cancel_scope* s) noexcept {
+        s->owner = this;
+        s->link_under(scope);
+        scope = s;
+    }
+    void pop_scope(cancel_scope* s) noexcept {
+        scope = s->parent;
+        s->unlink();
+    }
+
+    // Called by cancellation: abort the current wait, if it can be aborted.
+    void interrupt() noexcept {
+        if (wait_node* w = waiting) {
+            waiting = nullptr;
+            w->on_cancel(w);
+        }
+    }
+};
+
+/// A timer in the loop's heap. `fire` runs on the loop when the deadline passes.
+struct timer_node {
+    clock::time_point deadline;
+    void (*fire)(timer_node*) noexcept = nullptr;
+    std::uint64_t order = 0;          // insertion number: equal deadlines fire FIFO
+    std::uint32_t heap_index = ~0u;   // ~0u: not in the heap
+    bool armed() const noexcept { return heap_index != ~0u; }
+};
+
+// The running loop and fiber of this thread. constinit: read without TLS guards.
+constinit inline thread_local event_loop* tls_loop = nullptr;
+constinit inline thread_local fiber* tls_fiber = nullptr;
+
+inline fiber* current_fiber() noexcept { return tls_fiber; }
+
+}  // namespace corio::detail

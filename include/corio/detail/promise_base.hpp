@@ -1,0 +1,80 @@
+// What every corio coroutine promise shares: where to go when done, the
+// exception it ended with, and the exits registered by `enter`.
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <source_location>
+
+#include <corio/detail/frame_allocator.hpp>
+
+namespace corio {
+template <class T>
+class task;
+}
+
+namespace corio::detail {
+
+// One manager entered with `enter`, owned by the coroutine that entered it.
+struct exit_record {
+    exit_record* next = nullptr;  // the one entered before
+    // Awaits the stored manager's aexit(error); its result cannot suppress.
+    task<void> (*exit)(exit_record* self, std::exception_ptr error) = nullptr;
+    void (*destroy)(exit_record* self) noexcept = nullptr;
+    std::source_location where;
+};
+
+struct promise_base : frame_allocated {
+    std::coroutine_handle<> continuation;  // null: the root of a fiber
+    std::exception_ptr exception;
+    exit_record* exits = nullptr;           // most recently entered first
+    bool started = false;
+    bool taken = false;                     // the result was handed out
+
+    ~promise_base() {
+        // A frame destroyed before reaching its end (a generator dropped
+        // outside a loop) still frees what `enter` stored.
+        while (exit_record* r = exits) {
+            exits = r->next;
+            r->destroy(r);
+        }
+    }
+};
+
+// Sets `started` so that debug mode can tell a suspended frame from a fresh one.
+struct lazy_start {
+    promise_base* promise;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<>) const noexcept {}
+    void await_resume() const noexcept { promise->started = true; }
+};
+
+// Reached when the root task of the current fiber ends: marks the fiber done,
+// wakes its joiner, and gives the thread back to the loop.
+std::coroutine_handle<> finish_fiber() noexcept;
+
+// Starts the coroutine that awaits `p`'s entered exits, then continues as
+// `p` would have (its continuation, or finish_fiber()).
+std::coroutine_handle<> start_exit_runner(promise_base& p) noexcept;
+
+inline std::coroutine_handle<> after_final(promise_base& p) noexcept {
+    if (p.exits != nullptr) [[unlikely]]
+        return start_exit_runner(p);
+    if (p.continuation) return p.continuation;
+    return finish_fiber();
+}
+
+struct final_awaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) noexcept {
+        return after_final(h.promise());
+    }
+    void await_resume() const noexcept {}
+};
+
+// Reports a frame destroyed while suspended (debug mode).
+void report_destroyed_while_suspended(const char* what, void* frame) noexcept;
+bool debug_enabled() noexcept;
+
+}  // namespace corio::detail

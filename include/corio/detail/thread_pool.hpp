@@ -1,0 +1,44 @@
+// The loop's pool of threads for blocking work (`to_thread`, and later the
+// epoll backend's file operations, as aiofiles and libuv do).
+//
+// A job is an intrusive node, usually inside the awaiting coroutine's frame,
+// so submitting one allocates nothing. Workers start lazily, up to
+// `max_threads`, and are joined when the loop ends.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace corio::detail {
+
+struct pool_job {
+    pool_job* next = nullptr;
+    void (*run)(pool_job*) noexcept = nullptr;  // runs on a worker thread
+};
+
+class thread_pool {
+public:
+    explicit thread_pool(std::size_t max_threads);
+    ~thread_pool();
+    thread_pool(const thread_pool&) = delete;
+    thread_pool& operator=(const thread_pool&) = delete;
+
+    void submit(pool_job* job);
+
+private:
+    void work();
+
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    pool_job* head_ = nullptr;
+    pool_job* tail_ = nullptr;
+    std::size_t idle_ = 0;
+    std::size_t max_threads_;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace corio::detail

@@ -1,0 +1,24 @@
+// corio/run_options.hpp: how `run` sets up its event loop.
+#pragma once
+
+namespace corio {
+
+/// Which I/O backend the loop uses. `automatic` honours CORIO_BACKEND
+/// (epoll|io_uring) from the environment, else picks the best the kernel allows.
+enum class backend_kind { automatic, io_uring, epoll };
+
+struct run_options {
+    backend_kind backend = backend_kind::automatic;
+    /// Reports to stderr: tasks destroyed while suspended, exceptions nobody
+    /// retrieved, steps longer than 100 ms, what is still alive at loop end.
+    /// CORIO_DEBUG=1 in the environment turns it on too.
+    bool debug = false;
+};
+
+/// The backend of the loop running on this thread; throws std::logic_error
+/// when no loop runs here.
+backend_kind current_backend();
+
+const char* to_string(backend_kind kind) noexcept;
+
+}  // namespace corio

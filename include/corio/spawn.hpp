@@ -1,0 +1,137 @@
+// corio/spawn.hpp: spawn and join_handle (asyncio.create_task and Task).
+//
+// `spawn(t)` schedules `t` as a new fiber; it first runs when the spawner next
+// suspends. `co_await handle` gives its value or rethrows its exception; a
+// joiner that is cancelled while it waits cancels the task too and, as in
+// asyncio, waits for it to end before throwing cancelled_error. Dropping the
+// handle detaches the task: the loop owns it until it ends, and when `run`'s
+// main task ends it is cancelled and awaited. An exception of a detached
+// task nobody awaited is reported on stderr.
+//
+// `spawn(callable)` takes a callable returning a task, stores it by value in
+// the new task's frame and calls it there, so a capturing lambda cannot
+// dangle (see docs/guide.md, "lifetimes").
+#pragma once
+
+#include <concepts>
+#include <functional>
+#include <source_location>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include <corio/detail/event_loop.hpp>
+#include <corio/errors.hpp>
+#include <corio/task.hpp>
+
+namespace corio {
+
+template <class T = void>
+class join_handle {
+public:
+    join_handle() noexcept = default;
+    explicit join_handle(detail::fiber* f) noexcept : fiber_(f) {}
+    join_handle(join_handle&& other) noexcept : fiber_(std::exchange(other.fiber_, nullptr)) {}
+    join_handle& operator=(join_handle&& other) noexcept {
+        if (this != &other) {
+            reset();
+            fiber_ = std::exchange(other.fiber_, nullptr);
+        }
+        return *this;
+    }
+    join_handle(const join_handle&) = delete;
+    join_handle& operator=(const join_handle&) = delete;
+    ~join_handle() { reset(); }
+
+    /// True once the task has ended (value, exception or cancellation).
+    bool done() const noexcept { return fiber_ != nullptr && fiber_->done; }
+    bool valid() const noexcept { return fiber_ != nullptr; }
+
+    /// Cancels the task's whole scope: every later unshielded await in it throws.
+    void cancel() noexcept {
+        if (fiber_ != nullptr && !fiber_->done) fiber_->root.cancel();
+    }
+
+    /// Detaches the task explicitly (the same as dropping the handle).
+    void detach() noexcept { reset(); }
+
+    struct awaiter : detail::wait_node {
+        detail::fiber* target;
+        detail::fiber* self = nullptr;
+
+        bool await_ready() const {
+            if (target == nullptr) throw std::logic_error("join_handle: co_await on an empty (moved-from) handle");
+            return target->done;
+        }
+        void await_suspend(std::coroutine_handle<> h) noexcept {
+            self = detail::tls_fiber;
+            self->resume_point = h;
+            on_cancel = &cancel_target;
+            self->waiting = this;
+            target->joiner = self;
+        }
+        T await_resume() {
+            target->result_retrieved = true;
+            if (detail::fiber* me = detail::tls_fiber; me != nullptr && me->cancelled()) throw cancelled_error{};
+            return std::coroutine_handle<detail::task_promise<T>>::from_address(target->root_task.address())
+                .promise()
+                .take();
+        }
+        // asyncio: cancelling the awaiter of a task cancels that task; we keep
+        // waiting for it (its exits run) and throw once it has ended.
+        static void cancel_target(detail::wait_node* w) noexcept {
+            static_cast<awaiter*>(w)->target->root.cancel();
+        }
+    };
+    awaiter operator co_await() const noexcept { return awaiter{{}, fiber_}; }
+
+private:
+    void reset() noexcept {
+        if (fiber_ != nullptr) detail::event_loop::release(std::exchange(fiber_, nullptr));
+    }
+    detail::fiber* fiber_ = nullptr;
+};
+
+namespace detail {
+
+template <class F>
+using spawned_task_t = std::invoke_result_t<F&>;
+
+template <class T>
+inline constexpr bool is_task_v = false;
+template <class T>
+inline constexpr bool is_task_v<task<T>> = true;
+
+// The callable lives in this coroutine's frame for as long as its task runs.
+template <class F>
+auto call_stored(F f) -> spawned_task_t<F> {
+    co_return co_await std::invoke(f);
+}
+
+template <class T>
+fiber* start_child(task<T>& t, cancel_scope* parent, const char* operation, std::source_location where) {
+    event_loop& loop = event_loop::current(operation);
+    if (!t.valid()) throw std::logic_error(std::string(operation) + ": the task is empty (moved-from)");
+    auto h = t.release();
+    return loop.start_fiber(h, &h.promise(), parent, where);
+}
+
+}  // namespace detail
+
+/// Schedules `t` to run concurrently; see the file comment.
+template <class T>
+join_handle<T> spawn(task<T> t, std::source_location where = std::source_location::current()) {
+    detail::fiber* f =
+        detail::start_child(t, &detail::event_loop::current("spawn").detached_scope(), "spawn", where);
+    f->refs = 2;
+    return join_handle<T>(f);
+}
+
+/// Calls `f()` (which returns a task) inside the new task, `f` stored by value.
+template <class F>
+    requires std::invocable<F&> && detail::is_task_v<detail::spawned_task_t<F>>
+auto spawn(F f, std::source_location where = std::source_location::current()) {
+    return spawn(detail::call_stored(std::move(f)), where);
+}
+
+}  // namespace corio

@@ -1,0 +1,146 @@
+// corio/task.hpp: task<T>, the lazy coroutine type (Python's coroutine object).
+//
+// A task starts when awaited and runs inside the awaiter's fiber, resuming it
+// by symmetric transfer, so a chain of 100 000 nested awaits uses no stack.
+// Frames come from the per-thread frame cache (no malloc in steady state).
+// Awaiting a task is not itself a cancellation point; the awaits inside it
+// are. A task is awaited once: awaiting a moved-from task, or one whose result
+// was taken, throws std::logic_error. Destroying a task that never ran frees
+// its frame.
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include <corio/detail/promise_base.hpp>
+
+namespace corio {
+
+namespace detail {
+
+template <class T>
+class result_slot {
+public:
+    template <class U>
+    void set(U&& v) { value_.emplace(std::forward<U>(v)); }
+    T take() { return std::move(*value_); }
+
+private:
+    std::optional<T> value_;
+};
+
+template <class T>
+class result_slot<T&> {
+public:
+    void set(T& v) noexcept { value_ = std::addressof(v); }
+    T& take() noexcept { return *value_; }
+
+private:
+    T* value_ = nullptr;
+};
+
+template <class T>
+struct task_promise_common : promise_base {
+    lazy_start initial_suspend() noexcept { return {this}; }
+    final_awaiter final_suspend() noexcept { return {}; }
+    void unhandled_exception() noexcept { exception = std::current_exception(); }
+
+    void check_take() {
+        if (taken) throw std::logic_error("task: result already taken (a task is awaited once)");
+        taken = true;
+        if (exception) std::rethrow_exception(exception);
+    }
+};
+
+template <class T>
+struct task_promise : task_promise_common<T> {
+    task<T> get_return_object() noexcept;
+    template <class U = T>
+        requires std::is_convertible_v<U&&, T>
+    void return_value(U&& v) { slot.set(std::forward<U>(v)); }
+    T take() {
+        this->check_take();
+        return slot.take();
+    }
+    result_slot<T> slot;
+};
+
+template <>
+struct task_promise<void> : task_promise_common<void> {
+    task<void> get_return_object() noexcept;
+    void return_void() noexcept {}
+    void take() { check_take(); }
+};
+
+}  // namespace detail
+
+template <class T = void>
+class [[nodiscard]] task {
+public:
+    using promise_type = detail::task_promise<T>;
+    using value_type = T;
+
+    task() noexcept = default;
+    explicit task(std::coroutine_handle<promise_type> h) noexcept : handle_(h) {}
+    task(task&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    task& operator=(task&& other) noexcept {
+        if (this != &other) {
+            reset();
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+    task(const task&) = delete;
+    task& operator=(const task&) = delete;
+    ~task() { reset(); }
+
+    /// False for a moved-from task.
+    bool valid() const noexcept { return static_cast<bool>(handle_); }
+
+    struct awaiter {
+        std::coroutine_handle<promise_type> handle;
+        bool await_ready() const noexcept { return !handle || handle.done(); }
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
+            handle.promise().continuation = awaiting;
+            return handle;
+        }
+        T await_resume() {
+            if (!handle) throw std::logic_error("task: co_await on a moved-from task");
+            return handle.promise().take();
+        }
+    };
+    awaiter operator co_await() const& noexcept { return {handle_}; }
+    awaiter operator co_await() const&& noexcept { return {handle_}; }
+
+    /// Gives up ownership of the frame (for spawn and the runtime).
+    std::coroutine_handle<promise_type> release() noexcept { return std::exchange(handle_, nullptr); }
+    std::coroutine_handle<promise_type> handle() const noexcept { return handle_; }
+
+private:
+    void reset() noexcept {
+        if (handle_) {
+            if (handle_.promise().started && !handle_.done())
+                detail::report_destroyed_while_suspended("task", handle_.address());
+            handle_.destroy();
+            handle_ = nullptr;
+        }
+    }
+    std::coroutine_handle<promise_type> handle_;
+};
+
+namespace detail {
+template <class T>
+task<T> task_promise<T>::get_return_object() noexcept {
+    return task<T>(std::coroutine_handle<task_promise<T>>::from_promise(*this));
+}
+inline task<void> task_promise<void>::get_return_object() noexcept {
+    return task<void>(std::coroutine_handle<task_promise<void>>::from_promise(*this));
+}
+}  // namespace detail
+
+}  // namespace corio

@@ -1,0 +1,84 @@
+// corio/time/sleep.hpp: sleep and sleep_until (asyncio.sleep).
+//
+// `sleep(0s)` (or any duration <= 0, or a time already passed) yields: every
+// other ready task runs once before this one resumes. Otherwise the task
+// waits on the loop's timer heap (no allocation: the timer lives in the
+// awaiting frame). Clock: std::chrono::steady_clock.
+// Cancel safety: a cancelled sleep throws cancelled_error and leaves nothing
+// behind; inside an already-cancelled scope it throws without suspending.
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <stdexcept>
+
+#include <corio/detail/event_loop.hpp>
+#include <corio/errors.hpp>
+
+namespace corio {
+
+namespace detail {
+
+inline fiber& running_fiber(const char* operation) {
+    fiber* f = tls_fiber;
+    if (f == nullptr) [[unlikely]]
+        throw std::logic_error(std::string(operation) + ": not inside a task run by corio::run");
+    return *f;
+}
+
+class sleep_awaiter : timer_node, wait_node {
+public:
+    explicit sleep_awaiter(clock::time_point when, bool yield_only) noexcept
+        : when_(when), yield_only_(yield_only) {}
+
+    bool await_ready() {
+        self_ = &running_fiber("sleep");
+        return self_->cancelled();
+    }
+    void await_suspend(std::coroutine_handle<> h) {
+        self_->resume_point = h;
+        if (yield_only_) {
+            tls_loop->schedule(self_);  // already queued: nothing to abort
+            return;
+        }
+        deadline = when_;
+        fire = &on_fire;
+        on_cancel = &on_abort;
+        tls_loop->add_timer(this);
+        self_->waiting = this;
+    }
+    void await_resume() const {
+        if (self_->cancelled()) throw cancelled_error{};
+    }
+
+private:
+    static void on_fire(timer_node* t) noexcept {
+        tls_loop->wake(static_cast<sleep_awaiter*>(t)->self_);
+    }
+    static void on_abort(wait_node* w) noexcept {
+        auto* s = static_cast<sleep_awaiter*>(w);
+        tls_loop->remove_timer(s);
+        tls_loop->schedule(s->self_);
+    }
+
+    clock::time_point when_;
+    fiber* self_ = nullptr;
+    bool yield_only_;
+};
+
+}  // namespace detail
+
+/// Waits until `deadline`; a deadline already passed yields once.
+inline detail::sleep_awaiter sleep_until(std::chrono::steady_clock::time_point deadline) {
+    return detail::sleep_awaiter(deadline, deadline <= std::chrono::steady_clock::now());
+}
+
+/// Waits `d`; `sleep(0s)` lets every other ready task run once.
+template <class Rep, class Period>
+detail::sleep_awaiter sleep(std::chrono::duration<Rep, Period> d) {
+    if (d <= d.zero()) return detail::sleep_awaiter({}, true);
+    return detail::sleep_awaiter(
+        std::chrono::steady_clock::now() + std::chrono::ceil<std::chrono::steady_clock::duration>(d), false);
+}
+
+}  // namespace corio

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages corio needs.
+#   scripts/install-deps.sh [core|bench|all]   (default: core; all = bench)
+# As root: apt-get installs whatever is missing (apt-get update only if something is).
+# Otherwise: prints the sudo line to run and exits 1 if something is missing.
+set -euo pipefail
+
+# The one list of packages. bench = core + these.
+CORE_PKGS=(
+    build-essential cmake ninja-build g++ clang pkg-config
+    libgtest-dev libgmock-dev
+    libclang-rt-14-dev   # clang's sanitizer runtimes
+    liburing-dev
+    python3              # examples/match_output.py (make demo)
+)
+BENCH_PKGS=(
+    libbenchmark-dev libboost1.81-dev
+    python3 python3-uvloop   # bench/compare.py runs with /usr/bin/python3
+)
+
+set_name=${1:-core}
+case "$set_name" in
+    core) wanted=("${CORE_PKGS[@]}") ;;
+    bench | all) wanted=("${CORE_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
+    -h | --help)
+        echo "usage: $0 [core|bench|all]"
+        exit 0
+        ;;
+    *)
+        echo "usage: $0 [core|bench|all]" >&2
+        exit 2
+        ;;
+esac
+
+missing=()
+for pkg in "${wanted[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    if [[ "$status" != "install ok installed" ]]; then
+        # skip duplicates (python3 is in both sets)
+        [[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
+    fi
+done
+
+if ((${#missing[@]} == 0)); then
+    echo "install-deps: every package for '$set_name' is installed"
+    exit 0
+fi
+
+echo "install-deps: missing: ${missing[*]}"
+install_cmd=(apt-get install -y --no-install-recommends "${missing[@]}")
+if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: not root; run this (after 'sudo apt-get update' on a fresh machine):" >&2
+    echo "  sudo ${install_cmd[*]}" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+"${install_cmd[@]}"
+echo "install-deps: installed ${missing[*]}"

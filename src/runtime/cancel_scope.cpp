@@ -1,0 +1,25 @@
+#include <corio/detail/event_loop.hpp>
+#include <corio/detail/fiber.hpp>
+
+namespace corio::detail {
+
+namespace {
+
+// Interrupts every fiber whose innermost scope lies in `s`'s subtree and is
+// not shielded from cancellation number `n`. Interrupting only unlinks waits
+// and schedules fibers, so the tree does not change while it is walked.
+void propagate(cancel_scope* s, std::uint64_t n) noexcept {
+    if (s->owner != nullptr && s->owner->scope == s) s->owner->interrupt();
+    for (cancel_scope* c = s->first_child; c != nullptr; c = c->next_sibling)
+        if (c->shield_upto < n) propagate(c, n);
+}
+
+}  // namespace
+
+void cancel_scope::cancel() noexcept {
+    if (cancelled_at != 0 || tls_loop == nullptr) return;
+    cancelled_at = tls_loop->next_cancel_number();
+    propagate(this, cancelled_at);
+}
+
+}  // namespace corio::detail

@@ -1,0 +1,29 @@
+#include <corio/detail/frame_allocator.hpp>
+
+namespace corio::detail {
+namespace {
+
+struct frame_cache_owner {
+    frame_cache cache;
+    ~frame_cache_owner() {
+        tls_frame_cache = nullptr;
+        for (std::size_t k = 0; k < frame_cache::classes; ++k) {
+            void* p = cache.heads[k];
+            while (p != nullptr) {
+                void* next = *static_cast<void**>(p);
+                ::operator delete(p, (k + 1) * frame_cache::granularity);
+                p = next;
+            }
+        }
+    }
+};
+
+}  // namespace
+
+frame_cache* make_frame_cache() {
+    thread_local frame_cache_owner owner;
+    tls_frame_cache = &owner.cache;
+    return tls_frame_cache;
+}
+
+}  // namespace corio::detail

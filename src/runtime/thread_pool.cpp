@@ -1,0 +1,48 @@
+#include <corio/detail/thread_pool.hpp>
+
+namespace corio::detail {
+
+thread_pool::thread_pool(std::size_t max_threads) : max_threads_(max_threads == 0 ? 1 : max_threads) {}
+
+thread_pool::~thread_pool() {
+    {
+        std::lock_guard<std::mutex> guard(mutex_);
+        stopping_ = true;
+    }
+    ready_.notify_all();
+    for (auto& t : threads_) t.join();
+}
+
+void thread_pool::submit(pool_job* job) {
+    bool start_thread = false;
+    {
+        std::lock_guard<std::mutex> guard(mutex_);
+        job->next = nullptr;
+        if (tail_ != nullptr) tail_->next = job;
+        else head_ = job;
+        tail_ = job;
+        start_thread = idle_ == 0 && threads_.size() < max_threads_;
+        if (start_thread) threads_.emplace_back([this] { work(); });
+    }
+    if (!start_thread) ready_.notify_one();
+}
+
+void thread_pool::work() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+        while (head_ == nullptr && !stopping_) {
+            ++idle_;
+            ready_.wait(lock);
+            --idle_;
+        }
+        if (head_ == nullptr) return;  // stopping, nothing left
+        pool_job* job = head_;
+        head_ = job->next;
+        if (head_ == nullptr) tail_ = nullptr;
+        lock.unlock();
+        job->run(job);
+        lock.lock();
+    }
+}
+
+}  // namespace corio::detail
