@@ -15,7 +15,7 @@
 
 #include <concepts>
 #include <functional>
-#include <source_location>
+#include <corio/source_location.hpp>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -109,7 +109,7 @@ auto call_stored(F f) -> spawned_task_t<F> {
 }
 
 template <class T>
-fiber* start_child(task<T>& t, cancel_scope* parent, const char* operation, std::source_location where) {
+fiber* start_child(task<T>& t, cancel_scope* parent, const char* operation, corio::source_location where) {
     event_loop& loop = event_loop::current(operation);
     if (!t.valid()) throw std::logic_error(std::string(operation) + ": the task is empty (moved-from)");
     auto h = t.release();
@@ -120,7 +120,7 @@ fiber* start_child(task<T>& t, cancel_scope* parent, const char* operation, std:
 
 /// Schedules `t` to run concurrently; see the file comment.
 template <class T>
-join_handle<T> spawn(task<T> t, std::source_location where = std::source_location::current()) {
+join_handle<T> spawn(task<T> t, corio::source_location where = corio::source_location::current()) {
     detail::fiber* f =
         detail::start_child(t, &detail::event_loop::current("spawn").detached_scope(), "spawn", where);
     f->refs = 2;
@@ -130,7 +130,7 @@ join_handle<T> spawn(task<T> t, std::source_location where = std::source_locatio
 /// Calls `f()` (which returns a task) inside the new task, `f` stored by value.
 template <class F>
     requires std::invocable<F&> && detail::is_task_v<detail::spawned_task_t<F>>
-auto spawn(F f, std::source_location where = std::source_location::current()) {
+auto spawn(F f, corio::source_location where = corio::source_location::current()) {
     return spawn(detail::call_stored(std::move(f)), where);
 }
 

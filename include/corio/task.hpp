@@ -107,7 +107,7 @@ public:
         bool await_ready() const noexcept { return !handle || handle.done(); }
         std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
             handle.promise().continuation = awaiting;
-            return handle;
+            return detail::transfer(handle);
         }
         T await_resume() {
             if (!handle) throw std::logic_error("task: co_await on a moved-from task");

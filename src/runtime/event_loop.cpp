@@ -23,7 +23,7 @@ bool earlier(const timer_node* a, const timer_node* b) noexcept {
     return a->order < b->order;
 }
 
-void print_location(const std::source_location& where) {
+void print_location(const corio::source_location& where) {
     if (where.line() != 0)
         std::fprintf(stderr, " (%s:%u in %s)", where.file_name(), static_cast<unsigned>(where.line()),
                      where.function_name());
@@ -163,7 +163,7 @@ void event_loop::collect_remote() {
 // ---------------------------------------------------------------- fibers
 
 fiber* event_loop::start_fiber(std::coroutine_handle<> root, promise_base* promise, cancel_scope* parent,
-                               std::source_location where) {
+                               corio::source_location where) {
     fiber* f = new (allocate_frame(sizeof(fiber))) fiber{};
     f->root_task = root;
     f->root_promise = promise;
@@ -225,8 +225,8 @@ void event_loop::run_batch() {
         tls_fiber = f;
         if (debug_) [[unlikely]] {
             const auto start = clock::now();
-            const std::source_location where = f->where;
-            f->resume_point.resume();
+            const corio::source_location where = f->where;
+            resume_with_trampoline(f->resume_point);
             const auto took = clock::now() - start;
             if (took > std::chrono::milliseconds(100)) {
                 std::fprintf(stderr, "corio debug: a step of a task took %lld ms without yielding",
@@ -236,7 +236,7 @@ void event_loop::run_batch() {
                 std::fprintf(stderr, "\n");
             }
         } else {
-            f->resume_point.resume();
+            resume_with_trampoline(f->resume_point);
         }
         f = next;
     }

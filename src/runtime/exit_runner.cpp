@@ -21,7 +21,7 @@ struct exit_runner {
             std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
                 promise_base& p = *h.promise().owner;
                 h.destroy();
-                return after_final(p);
+                return transfer(after_final(p));
             }
             void await_resume() const noexcept {}
         };

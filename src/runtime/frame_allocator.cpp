@@ -11,7 +11,7 @@ struct frame_cache_owner {
             void* p = cache.heads[k];
             while (p != nullptr) {
                 void* next = *static_cast<void**>(p);
-                ::operator delete(p, (k + 1) * frame_cache::granularity);
+                ::operator delete(p);
                 p = next;
             }
         }

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <source_location>
+#include <corio/source_location.hpp>
 #include <vector>
 
 #include <corio/detail/backend.hpp>
@@ -66,7 +66,7 @@ public:
     // ---- fibers
     /// A new fiber running `root` (whose promise is `promise`) under `parent`.
     fiber* start_fiber(std::coroutine_handle<> root, promise_base* promise, cancel_scope* parent,
-                       std::source_location where);
+                       corio::source_location where);
     /// Drops one reference; the last one destroys the root task and the fiber.
     static void release(fiber* f) noexcept;
     void fiber_finished(fiber* f) noexcept;
@@ -90,7 +90,7 @@ public:
         live_manager* prev = nullptr;
         live_manager* next = nullptr;
         const char* what = "";
-        std::source_location where;
+        corio::source_location where;
     };
     void track(live_manager* m) noexcept;
     void untrack(live_manager* m) noexcept;

@@ -23,7 +23,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
-#include <source_location>
+#include <corio/source_location.hpp>
 
 namespace corio::detail {
 
@@ -88,7 +88,7 @@ struct fiber {
     bool done = false;
     bool result_retrieved = false;         // somebody saw the outcome
     bool is_main = false;
-    std::source_location where;            // spawn's caller, for reports
+    corio::source_location where;            // spawn's caller, for reports
 
     /// Effective cancellation: some scope on the chain is cancelled and no
     /// shield below it stops that cancellation.

@@ -65,11 +65,11 @@ inline void deallocate_frame(void* p, std::size_t n) noexcept {
             ++c->counts[k];
             return;
         }
-        ::operator delete(p, (k + 1) * frame_cache::granularity);
+        ::operator delete(p);
         return;
     }
 #endif
-    ::operator delete(p, n);
+    ::operator delete(p);
 }
 
 /// Mixed into every promise type so that frames come from the cache.

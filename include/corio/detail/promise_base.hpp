@@ -4,9 +4,10 @@
 
 #include <coroutine>
 #include <exception>
-#include <source_location>
+#include <corio/source_location.hpp>
 
 #include <corio/detail/frame_allocator.hpp>
+#include <corio/detail/transfer.hpp>
 
 namespace corio {
 template <class T>
@@ -21,7 +22,7 @@ struct exit_record {
     // Awaits the stored manager's aexit(error); its result cannot suppress.
     task<void> (*exit)(exit_record* self, std::exception_ptr error) = nullptr;
     void (*destroy)(exit_record* self) noexcept = nullptr;
-    std::source_location where;
+    corio::source_location where;
 };
 
 struct promise_base : frame_allocated {
@@ -68,7 +69,7 @@ struct final_awaiter {
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) noexcept {
-        return after_final(h.promise());
+        return transfer(after_final(h.promise()));
     }
     void await_resume() const noexcept {}
 };
