@@ -29,6 +29,7 @@ public:
     template <class U>
     void set(U&& v) { value_.emplace(std::forward<U>(v)); }
     T take() { return std::move(*value_); }
+    T& get() noexcept { return *value_; }
 
 private:
     std::optional<T> value_;
@@ -39,10 +40,14 @@ class result_slot<T&> {
 public:
     void set(T& v) noexcept { value_ = std::addressof(v); }
     T& take() noexcept { return *value_; }
+    T& get() noexcept { return *value_; }
 
 private:
     T* value_ = nullptr;
 };
+
+template <>
+class result_slot<void> {};
 
 template <class T>
 struct task_promise_common : promise_base {

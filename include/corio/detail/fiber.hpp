@@ -106,8 +106,17 @@ struct fiber {
         s->link_under(scope);
         scope = s;
     }
+    // Usually `s` is the innermost scope. It may not be: a timeout's aexit
+    // removes its scope while the exit shield that `with` pushed for that
+    // aexit is still inside it. Then the scopes inside `s` (and child
+    // fibers' roots) move up to `s`'s parent, keeping their own shields.
     void pop_scope(cancel_scope* s) noexcept {
-        scope = s->parent;
+        cancel_scope* up = s->parent;
+        while (cancel_scope* c = s->first_child) {
+            c->unlink();
+            c->link_under(up);
+        }
+        if (scope == s) scope = up;
         s->unlink();
     }
 
