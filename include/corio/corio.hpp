@@ -1,0 +1,30 @@
+// corio/corio.hpp: everything corio offers, in one include.
+// asyncio's programming model for C++20: run, tasks, gather, task_group,
+// timeouts, async context managers (with, enter, context_manager,
+// exit_stack), async generators, and the synchronization primitives.
+#pragma once
+
+#include <corio/async_generator.hpp>
+#include <corio/context_manager.hpp>
+#include <corio/contextlib.hpp>
+#include <corio/enter.hpp>
+#include <corio/errors.hpp>
+#include <corio/exit_stack.hpp>
+#include <corio/for_each.hpp>
+#include <corio/gather.hpp>
+#include <corio/run.hpp>
+#include <corio/run_options.hpp>
+#include <corio/shield.hpp>
+#include <corio/spawn.hpp>
+#include <corio/sync/barrier.hpp>
+#include <corio/sync/condition.hpp>
+#include <corio/sync/event.hpp>
+#include <corio/sync/lock.hpp>
+#include <corio/sync/queue.hpp>
+#include <corio/sync/semaphore.hpp>
+#include <corio/task.hpp>
+#include <corio/task_group.hpp>
+#include <corio/time/sleep.hpp>
+#include <corio/time/timeout.hpp>
+#include <corio/to_thread.hpp>
+#include <corio/with.hpp>
