@@ -115,19 +115,11 @@ private:
     event_loop* loop_ = nullptr;
 };
 
-// Invokes the body with the collected values and awaits its result if it is
-// awaitable.
-template <class R, class Body, class... Values>
-task<R> invoke_body(Body& body, Values&... values) {
-    if constexpr (awaitable<body_call_t<Body, Values...>>) {
-        co_return co_await std::invoke(body, values...);
-    } else if constexpr (std::is_void_v<R>) {
-        std::invoke(body, values...);
-        co_return;
-    } else {
-        co_return std::invoke(body, values...);
-    }
-}
+// Starts what runs inside manager I-1: the next level, or the body itself
+// (whose result is awaited by the caller when awaitable), so that the body
+// costs no frame of its own.
+template <class R, std::size_t I, std::size_t N, class Items, class... Values>
+decltype(auto) start_inner(Items& items, source_location where, Values&... values);
 
 template <class T>
 struct value_list {};
@@ -153,48 +145,61 @@ struct with_result<I, N, Items, Values...> {
 // coroutine frame owns the managers and the body) and by reference below.
 template <class R, std::size_t I, std::size_t N, class ItemsParam, class... Values>
 task<R> with_level(ItemsParam items, source_location where, Values&... values) {
-    using Items = std::remove_reference_t<ItemsParam>;
-    if constexpr (I == N) {
-        co_return co_await invoke_body<R>(std::get<N>(items), values...);
+    auto& manager = std::get<I>(items);
+    using M = std::remove_reference_t<decltype(manager)>;
+    using E = enter_result_t<M>;
+    std::exception_ptr error;
+    [[maybe_unused]] result_slot<R> result;
+    if constexpr (std::is_void_v<E>) {
+        co_await manager.aenter();
+        manager_tracker tracker("with", where);
+        try {
+            using Inner = decltype(start_inner<R, I + 1, N>(items, where, values...));
+            if constexpr (!awaitable<Inner>) {
+                if constexpr (std::is_void_v<R>) start_inner<R, I + 1, N>(items, where, values...);
+                else result.set(start_inner<R, I + 1, N>(items, where, values...));
+            } else if constexpr (std::is_void_v<R>) {
+                co_await start_inner<R, I + 1, N>(items, where, values...);
+            } else {
+                result.set(co_await start_inner<R, I + 1, N>(items, where, values...));
+            }
+        } catch (...) {
+            error = std::current_exception();
+        }
     } else {
-        auto& manager = std::get<I>(items);
-        using M = std::remove_reference_t<decltype(manager)>;
-        using E = enter_result_t<M>;
-        std::exception_ptr error;
-        [[maybe_unused]] result_slot<R> result;
-        bool has_result = false;
-        if constexpr (std::is_void_v<E>) {
-            co_await manager.aenter();
-            manager_tracker tracker("with", where);
-            try {
-                if constexpr (std::is_void_v<R>) co_await with_level<R, I + 1, N, Items&>(items, where, values...);
-                else result.set(co_await with_level<R, I + 1, N, Items&>(items, where, values...));
-                has_result = true;
-            } catch (...) {
-                error = std::current_exception();
+        E entered = co_await manager.aenter();
+        manager_tracker tracker("with", where);
+        try {
+            using Inner = decltype(start_inner<R, I + 1, N>(items, where, values..., entered));
+            if constexpr (!awaitable<Inner>) {
+                if constexpr (std::is_void_v<R>) start_inner<R, I + 1, N>(items, where, values..., entered);
+                else result.set(start_inner<R, I + 1, N>(items, where, values..., entered));
+            } else if constexpr (std::is_void_v<R>) {
+                co_await start_inner<R, I + 1, N>(items, where, values..., entered);
+            } else {
+                result.set(co_await start_inner<R, I + 1, N>(items, where, values..., entered));
             }
-        } else {
-            E entered = co_await manager.aenter();
-            manager_tracker tracker("with", where);
-            try {
-                if constexpr (std::is_void_v<R>)
-                    co_await with_level<R, I + 1, N, Items&>(items, where, values..., entered);
-                else result.set(co_await with_level<R, I + 1, N, Items&>(items, where, values..., entered));
-                has_result = true;
-            } catch (...) {
-                error = std::current_exception();
-            }
+        } catch (...) {
+            error = std::current_exception();
         }
-        bool suppress;
-        {
-            exit_shield shield;
-            suppress = co_await call_aexit(manager, error);
-        }
-        if (error && !(suppress && std::is_void_v<R>)) std::rethrow_exception(error);
-        if constexpr (!std::is_void_v<R>) {
-            (void)has_result;
-            co_return result.take();
-        }
+    }
+    bool suppress = false;
+    {
+        exit_shield shield;
+        if constexpr (std::is_void_v<exit_result_t<M>>) co_await manager.aexit(error);
+        else suppress = static_cast<bool>(co_await manager.aexit(error));
+    }
+    if (error && !(suppress && std::is_void_v<R>)) std::rethrow_exception(error);
+    if constexpr (!std::is_void_v<R>) co_return result.take();
+}
+
+template <class R, std::size_t I, std::size_t N, class Items, class... Values>
+decltype(auto) start_inner(Items& items, source_location where, Values&... values) {
+    if constexpr (I == N) {
+        (void)where;
+        return std::invoke(std::get<N>(items), values...);
+    } else {
+        return with_level<R, I, N, Items&>(items, where, values...);
     }
 }
 

@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <stdexcept>
+#include <string>
 
 #include <corio/detail/event_loop.hpp>
 #include <corio/run_options.hpp>
@@ -9,6 +10,10 @@ namespace corio {
 backend_kind current_backend() { return detail::event_loop::current("current_backend").kind(); }
 
 namespace detail {
+
+void throw_outside_task(const char* operation) {
+    throw std::logic_error(std::string(operation) + ": not inside a task run by corio::run");
+}
 
 bool debug_enabled() noexcept { return tls_loop != nullptr && tls_loop->debug(); }
 

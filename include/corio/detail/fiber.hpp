@@ -144,4 +144,14 @@ constinit inline thread_local fiber* tls_fiber = nullptr;
 
 inline fiber* current_fiber() noexcept { return tls_fiber; }
 
+[[noreturn]] void throw_outside_task(const char* operation);
+
+/// The running fiber; outside a task run by corio::run, std::logic_error.
+inline fiber& running_fiber(const char* operation) {
+    fiber* f = tls_fiber;
+    if (f == nullptr) [[unlikely]]
+        throw_outside_task(operation);
+    return *f;
+}
+
 }  // namespace corio::detail

@@ -54,7 +54,7 @@ inline void* allocate_frame(std::size_t n) {
     return ::operator new(n);
 }
 
-inline void deallocate_frame(void* p, std::size_t n) noexcept {
+inline void deallocate_frame(void* p, [[maybe_unused]] std::size_t n) noexcept {
 #ifndef CORIO_DETAIL_NO_FRAME_CACHE
     if (n <= frame_cache::max_size) {
         frame_cache* c = tls_frame_cache;

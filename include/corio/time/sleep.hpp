@@ -19,13 +19,6 @@ namespace corio {
 
 namespace detail {
 
-inline fiber& running_fiber(const char* operation) {
-    fiber* f = tls_fiber;
-    if (f == nullptr) [[unlikely]]
-        throw std::logic_error(std::string(operation) + ": not inside a task run by corio::run");
-    return *f;
-}
-
 class sleep_awaiter : timer_node, wait_node {
 public:
     explicit sleep_awaiter(clock::time_point when, bool yield_only) noexcept
