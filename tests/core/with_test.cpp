@@ -1,0 +1,296 @@
+// API.md section 4, `with`: every numbered rule, on success, exception and
+// cancellation paths.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <type_traits>
+
+#include <corio/corio.hpp>
+
+#include "../support/recording_manager.hpp"
+
+using namespace std::chrono_literals;
+using corio_test::log_t;
+using corio_test::recording_manager;
+
+namespace {
+
+struct void_manager {
+    log_t* log;
+    corio::task<> aenter() {
+        log->push_back("enter void");
+        co_return;
+    }
+    corio::task<> aexit(std::exception_ptr e) {
+        log->push_back("exit void saw " + corio_test::what_of(e));
+        co_return;
+    }
+};
+
+static_assert(corio::async_context_manager<recording_manager>);
+static_assert(corio::async_context_manager<void_manager>);
+static_assert(corio::async_context_manager<corio::lock>);
+static_assert(corio::async_context_manager<corio::task_group>);
+static_assert(corio::async_context_manager<corio::exit_stack>);
+static_assert(corio::async_context_manager<corio::timeout_scope>);
+static_assert(!corio::async_context_manager<int>);
+
+}  // namespace
+
+TEST(with, enter_body_exit_in_order) {
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        co_await corio::with(recording_manager{&log, "a"}, [&](recording_manager& m) -> corio::task<> {
+            log.push_back("body " + m.name);
+            co_return;
+        });
+    }());
+    EXPECT_EQ(log, (log_t{"enter a", "body a", "exit a saw none"}));
+}
+
+TEST(with, aexit_sees_body_exception_and_it_propagates) {
+    log_t log;
+    EXPECT_THROW(corio::run([&]() -> corio::task<> {
+                     co_await corio::with(recording_manager{&log, "a"}, [](recording_manager&) -> corio::task<> {
+                         throw std::runtime_error("body failed");
+                         co_return;
+                     });
+                 }()),
+                 std::runtime_error);
+    EXPECT_EQ(log, (log_t{"enter a", "exit a saw body failed"}));
+}
+
+TEST(with, aexit_true_suppresses_for_void_body) {
+    log_t log;
+    bool after = false;
+    corio::run([&]() -> corio::task<> {
+        co_await corio::with(recording_manager{&log, "a", true}, [](recording_manager&) -> corio::task<> {
+            throw std::runtime_error("suppressed");
+            co_return;
+        });
+        after = true;
+    }());
+    EXPECT_TRUE(after);
+    EXPECT_EQ(log.back(), "exit a saw suppressed");
+}
+
+TEST(with, value_body_always_propagates_even_when_aexit_suppresses) {
+    log_t log;
+    EXPECT_THROW(corio::run([&]() -> corio::task<int> {
+                     co_return co_await corio::with(recording_manager{&log, "a", true},
+                                                    [](recording_manager&) -> corio::task<int> {
+                                                        throw std::runtime_error("value body failed");
+                                                        co_return 1;
+                                                    });
+                 }()),
+                 std::runtime_error);
+}
+
+TEST(with, aenter_failure_skips_aexit_and_body) {
+    log_t log;
+    recording_manager m{&log, "a"};
+    m.fail_enter = true;
+    bool body_ran = false;
+    EXPECT_THROW(corio::run([&]() -> corio::task<> {
+                     co_await corio::with(m, [&](recording_manager&) { body_ran = true; });
+                 }()),
+                 std::runtime_error);
+    EXPECT_FALSE(body_ran);
+    EXPECT_EQ(log, (log_t{"enter a"}));
+}
+
+TEST(with, aexit_exception_replaces_body_exception) {
+    log_t log;
+    recording_manager m{&log, "a"};
+    m.fail_exit = true;
+    try {
+        corio::run([&]() -> corio::task<> {
+            co_await corio::with(m, [](recording_manager&) -> corio::task<> {
+                throw std::logic_error("body");
+                co_return;
+            });
+        }());
+        FAIL() << "no exception";
+    } catch (const std::runtime_error& e) {
+        EXPECT_STREQ(e.what(), "exit a failed");
+    }
+}
+
+TEST(with, several_managers_enter_left_to_right_exit_right_to_left) {
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        co_await corio::with(recording_manager{&log, "a"}, void_manager{&log}, recording_manager{&log, "b"},
+                             [&](recording_manager& a, recording_manager& b) {
+                                 log.push_back("body " + a.name + b.name);
+                             });
+    }());
+    EXPECT_EQ(log, (log_t{"enter a", "enter void", "enter b", "body ab", "exit b saw none", "exit void saw none",
+                          "exit a saw none"}));
+}
+
+TEST(with, second_enter_failure_unwinds_the_first_with_that_exception) {
+    log_t log;
+    recording_manager b{&log, "b"};
+    b.fail_enter = true;
+    EXPECT_THROW(corio::run([&]() -> corio::task<> {
+                     co_await corio::with(recording_manager{&log, "a"}, b,
+                                          [](recording_manager&, recording_manager&) {});
+                 }()),
+                 std::runtime_error);
+    EXPECT_EQ(log, (log_t{"enter a", "enter b", "exit a saw enter b failed"}));
+}
+
+TEST(with, lvalue_manager_is_used_by_reference) {
+    log_t log;
+    recording_manager m{&log, "a"};
+    recording_manager* seen = nullptr;
+    corio::run([&]() -> corio::task<> {
+        co_await corio::with(m, [&](recording_manager& r) { seen = &r; });
+    }());
+    EXPECT_EQ(seen, &m);
+}
+
+TEST(with, rvalue_manager_is_moved_in_and_lives_until_aexit_returns) {
+    // The manager is a temporary of the full expression that builds the with;
+    // awaiting later must still find it alive (ASan checks the accesses).
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        auto block = corio::with(recording_manager{&log, std::string(40, 'x')},
+                                 [](recording_manager& m) { return m.name.size(); });
+        co_await corio::sleep(0s);
+        std::size_t n = co_await std::move(block);
+        EXPECT_EQ(n, 40u);
+    }());
+    EXPECT_EQ(log.size(), 2u);
+}
+
+TEST(with, is_lazy_until_awaited) {
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        auto block = corio::with(recording_manager{&log, "a"}, [](recording_manager&) {});
+        EXPECT_TRUE(log.empty());
+        co_await block;
+        EXPECT_EQ(log.size(), 2u);
+    }());
+}
+
+TEST(with, plain_body_result_comes_out_as_it_is) {
+    log_t log;
+    int v = corio::run([&]() -> corio::task<int> {
+        co_return co_await corio::with(recording_manager{&log, "a"}, [](recording_manager& m) { return m.value + 1; });
+    }());
+    EXPECT_EQ(v, 43);
+}
+
+TEST(with, coroutine_body_value_is_awaited) {
+    log_t log;
+    std::string v = corio::run([&]() -> corio::task<std::string> {
+        co_return co_await corio::with(recording_manager{&log, "a"}, [](recording_manager& m) -> corio::task<std::string> {
+            co_await corio::sleep(1ms);
+            co_return m.name + "!";
+        });
+    }());
+    EXPECT_EQ(v, "a!");
+}
+
+TEST(with, void_aenter_gives_the_body_no_argument) {
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        co_await corio::with(void_manager{&log}, [&] { log.push_back("body"); });
+    }());
+    EXPECT_EQ(log, (log_t{"enter void", "body", "exit void saw none"}));
+}
+
+TEST(with, capturing_lambda_body_is_stored_by_value) {
+    // The closure is a temporary; its captures must outlive the awaits of its
+    // coroutine body (the PITFALLS.md dangling-capture bug).
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        auto block = [&] {
+            auto payload = std::make_shared<std::string>("captured payload");
+            return corio::with(recording_manager{&log, "a"},
+                               [payload, &log](recording_manager&) -> corio::task<> {
+                                   co_await corio::sleep(1ms);
+                                   log.push_back(*payload);
+                               });
+        }();
+        co_await block;
+    }());
+    EXPECT_EQ(log[1], "captured payload");
+}
+
+TEST(with, aexit_that_awaits_completes_when_body_was_cancelled_by_timeout) {
+    log_t log;
+    recording_manager m{&log, "slow"};
+    m.exit_delay = 20ms;
+    corio::run([&]() -> corio::task<> {
+        co_await corio::with(corio::move_on_after(5ms), [&](corio::timeout_scope&) -> corio::task<> {
+            co_await corio::with(m, [](recording_manager&) -> corio::task<> { co_await corio::sleep(10s); });
+        });
+    }());
+    EXPECT_EQ(log, (log_t{"enter slow", "exit slow saw cancelled", "exit slow finished"}));
+}
+
+TEST(with, cancellation_starting_during_exit_still_applies) {
+    // The body is cancelled by the inner scope; while the (shielded) exit
+    // sleeps, the outer scope expires: that newer cancellation reaches the exit.
+    log_t log;
+    recording_manager m{&log, "slow"};
+    m.exit_delay = 10s;
+    auto start = std::chrono::steady_clock::now();
+    corio::run([&]() -> corio::task<> {
+        co_await corio::with(corio::move_on_after(50ms), [&](corio::timeout_scope& outer) -> corio::task<> {
+            co_await corio::with(corio::move_on_after(5ms), [&](corio::timeout_scope&) -> corio::task<> {
+                co_await corio::with(m, [](recording_manager&) -> corio::task<> { co_await corio::sleep(10s); });
+            });
+            EXPECT_TRUE(outer.expired());
+        });
+    }());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    EXPECT_EQ(log, (log_t{"enter slow", "exit slow saw cancelled"}));
+}
+
+TEST(with, exit_of_cancelled_task_runs_and_task_ends_cancelled) {
+    log_t log;
+    recording_manager m{&log, "m"};
+    m.exit_delay = 1ms;
+    corio::run([&]() -> corio::task<> {
+        auto h = corio::spawn([&]() -> corio::task<> {
+            co_await corio::with(m, [](recording_manager&) -> corio::task<> { co_await corio::sleep(10s); });
+        });
+        co_await corio::sleep(0s);
+        h.cancel();
+        EXPECT_THROW(co_await h, corio::cancelled_error);
+    }());
+    EXPECT_EQ(log, (log_t{"enter m", "exit m saw cancelled", "exit m finished"}));
+}
+
+TEST(with, lock_managers_by_reference) {
+    corio::lock a, b;
+    corio::run([&]() -> corio::task<> {
+        co_await corio::with(a, b, [&](corio::lock& x, corio::lock& y) {
+            EXPECT_EQ(&x, &a);
+            EXPECT_EQ(&y, &b);
+            EXPECT_TRUE(a.locked());
+            EXPECT_TRUE(b.locked());
+        });
+    }());
+    EXPECT_FALSE(a.locked());
+    EXPECT_FALSE(b.locked());
+}
+
+TEST(with, try_catch_around_with_sees_body_exception_after_exit) {
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        try {
+            co_await corio::with(recording_manager{&log, "a"}, [](recording_manager&) -> corio::task<> {
+                throw std::runtime_error("oops");
+                co_return;
+            });
+        } catch (const std::runtime_error& e) {
+            log.push_back(std::string("caught ") + e.what());
+        }
+    }());
+    EXPECT_EQ(log, (log_t{"enter a", "exit a saw oops", "caught oops"}));
+}
