@@ -61,7 +61,13 @@ public:
 
         bool await_ready() const {
             if (target == nullptr) throw std::logic_error("join_handle: co_await on an empty (moved-from) handle");
-            return target->done;
+            if (target->done) return true;
+            if (target->joiner != nullptr)
+                throw std::logic_error("join_handle: the task is already being awaited (a task has one joiner at a time)");
+            // Joining from a cancelled scope cancels the task and waits for
+            // it, as a cancellation arriving during the wait does.
+            if (detail::fiber* me = detail::tls_fiber; me != nullptr && me->cancelled()) target->root.cancel();
+            return false;
         }
         void await_suspend(std::coroutine_handle<> h) noexcept {
             self = detail::tls_fiber;

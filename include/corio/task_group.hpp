@@ -61,15 +61,21 @@ public:
         state_ = state::exiting;
         co_await children_.wait_all();
         state_ = state::closed;
+        const bool outer_cancelled = children_.outer_cancelled();
         children_.pop(self);
         std::vector<std::exception_ptr> errors;
         if (body_error_) errors.push_back(body_error_);
         for (auto& e : children_.failures()) errors.push_back(e);
         if (!errors.empty()) throw exception_group(std::move(errors));
-        // The body ended cleanly but a cancellation from outside reached the
-        // children while we waited: it propagates from here.
-        if (!error && children_.any_cancelled() && self->cancelled()) throw cancelled_error{};
-        co_return false;
+        if (outer_cancelled) {
+            // The body ended cleanly but a cancellation from outside reached
+            // the children while we waited: it propagates from here.
+            if (!error && children_.any_cancelled()) throw cancelled_error{};
+            co_return false;
+        }
+        // cancel() was ours: the cancellation it caused ends here (Trio's
+        // nursery.cancel_scope.cancel()).
+        co_return cancel_requested_ && error && is_cancellation(error);
     }
 
     /// Starts `t` as a child of the group (asyncio's TaskGroup.create_task).
@@ -89,7 +95,10 @@ public:
     }
 
     /// Cancels the body and every child (the group then ends quietly).
-    void cancel() noexcept { children_.cancel(); }
+    void cancel() noexcept {
+        cancel_requested_ = true;
+        children_.cancel();
+    }
 
     std::size_t size() const noexcept { return children_.running(); }
 
@@ -111,6 +120,7 @@ private:
     detail::fiber* owner_ = nullptr;
     std::exception_ptr body_error_;
     state state_ = state::fresh;
+    bool cancel_requested_ = false;
 };
 
 }  // namespace corio

@@ -41,7 +41,28 @@ TEST(gcc_workarounds, constructed_temporary_in_the_co_await_expression) {
     EXPECT_EQ(n, 40u);
 }
 
+// workaround(gcc-12): the same bug hits a lambda that captures a std::string
+// by value when the lambda is written inside the co_await expression
+// (`co_await corio::with(m, [name] { ... })`): the capture is destroyed twice.
+// Name the lambda first and move it in; corio stores it by value from there.
+TEST(gcc_workarounds, capturing_lambda_named_before_the_co_await) {
+    std::size_t n = corio::run([]() -> corio::task<std::size_t> {
+        std::string name(40, 'n');
+        auto body = [name](corio::exit_stack&) { return name.size(); };
+        co_return co_await corio::with(corio::exit_stack{}, std::move(body));
+    }());
+    EXPECT_EQ(n, 40u);
+}
+
 #if defined(__clang__)
+TEST(gcc_workarounds, capturing_lambda_inside_the_co_await_on_clang) {
+    std::size_t n = corio::run([]() -> corio::task<std::size_t> {
+        std::string name(40, 'n');
+        co_return co_await corio::with(corio::exit_stack{}, [name](corio::exit_stack&) { return name.size(); });
+    }());
+    EXPECT_EQ(n, 40u);
+}
+
 TEST(gcc_workarounds, aggregate_temporary_in_the_co_await_expression_on_clang) {
     std::size_t n = corio::run(
         []() -> corio::task<std::size_t> { co_return co_await length_of_named(named{std::string(40, 'z')}); }());

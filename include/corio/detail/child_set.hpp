@@ -33,6 +33,8 @@ public:
     void push(fiber* owner) noexcept { owner->push_scope(&scope_); }
     void pop(fiber* owner) noexcept { owner->pop_scope(&scope_); }
     void detach() noexcept { scope_.unlink(); }
+    /// Whether a scope outside this set is cancelled (exit shields aside).
+    bool outer_cancelled() const noexcept { return cancelled_from(scope_.parent); }
 
     template <class T>
     fiber* start(task<T>& t, const char* operation, source_location where) {

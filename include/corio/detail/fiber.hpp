@@ -71,6 +71,17 @@ struct wait_node {
     void (*on_cancel)(wait_node*) noexcept = nullptr;
 };
 
+/// Whether a fiber whose innermost scope is `s` is cancelled: some scope on
+/// the chain from `s` outward is cancelled and no shield below it stops it.
+inline bool cancelled_from(const cancel_scope* s) noexcept {
+    std::uint64_t shielded = 0;
+    for (; s != nullptr; s = s->parent) {
+        if (s->cancelled_at > shielded) return true;
+        if (s->shield_upto > shielded) shielded = s->shield_upto;
+    }
+    return false;
+}
+
 struct fiber {
     std::coroutine_handle<> resume_point;  // the leaf to resume when scheduled
     fiber* next_ready = nullptr;           // intrusive ready-queue link
@@ -92,14 +103,7 @@ struct fiber {
 
     /// Effective cancellation: some scope on the chain is cancelled and no
     /// shield below it stops that cancellation.
-    bool cancelled() const noexcept {
-        std::uint64_t shielded = 0;
-        for (const cancel_scope* s = scope; s != nullptr; s = s->parent) {
-            if (s->cancelled_at > shielded) return true;
-            if (s->shield_upto > shielded) shielded = s->shield_upto;
-        }
-        return false;
-    }
+    bool cancelled() const noexcept { return cancelled_from(scope); }
 
     void push_scope(cancel_scope* s) noexcept {
         s->owner = this;

@@ -118,11 +118,14 @@ private:
 
     bool exit(const std::exception_ptr& error) {
         detail::tls_loop->remove_timer(&timer_);
+        // Asked of the scopes outside ours, not of the fiber: the exit shield
+        // that `with` pushed for this very aexit must not hide them.
+        const bool outer_cancelled = detail::cancelled_from(scope_.parent);
         fiber_->pop_scope(&scope_);
         exited_ = true;
         // Ours to catch: we fired, the body ended cancelled, and no scope
         // further out is cancelled too (then the outermost one catches).
-        if (fired_ && error && !fiber_->cancelled() && is_cancellation(error)) {
+        if (fired_ && error && !outer_cancelled && is_cancellation(error)) {
             caught_ = true;
             if (raise_) throw timeout_error();
             return true;
