@@ -333,10 +333,9 @@ TEST(spawn, joining_from_an_already_cancelled_scope_cancels_the_joined_task) {
 TEST(spawn, a_second_concurrent_joiner_is_a_logic_error) {
     // A task is awaited once; a second task awaiting the same handle while
     // the first waits must get std::logic_error, not hang.
-    // KNOWN BUG (reported to the lead): fails today. fiber::joiner holds one
-    // joiner and the second await overwrites it, so the first joiner is
-    // never woken; run then reports a deadlock (spawn.hpp,
-    // awaiter::await_suspend: `target->joiner = self`).
+    // Regression: at commit 4e83c85 the second await overwrote
+    // fiber::joiner, the first joiner was never woken and run reported a
+    // deadlock (leaking the fibers still alive).
     log_t log;
     try {
         testing::internal::CaptureStderr();
