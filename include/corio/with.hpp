@@ -25,6 +25,7 @@
 
 #include <exception>
 #include <functional>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -98,20 +99,22 @@ public:
     manager_tracker(const char* what, source_location where) noexcept { start(what, where); }
     void start(const char* what, source_location where) noexcept {
         if (tls_loop != nullptr && tls_loop->debug()) [[unlikely]] {
-            node_.what = what;
-            node_.where = where;
-            tls_loop->track(&node_);
+            node_.emplace();
+            node_->what = what;
+            node_->where = where;
+            tls_loop->track(&*node_);
             loop_ = tls_loop;
         }
     }
     ~manager_tracker() {
-        if (loop_ != nullptr) loop_->untrack(&node_);
+        if (loop_ != nullptr) [[unlikely]]
+            loop_->untrack(&*node_);
     }
     manager_tracker(const manager_tracker&) = delete;
     manager_tracker& operator=(const manager_tracker&) = delete;
 
 private:
-    event_loop::live_manager node_;
+    std::optional<event_loop::live_manager> node_;  // built only in debug mode
     event_loop* loop_ = nullptr;
 };
 

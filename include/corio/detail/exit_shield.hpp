@@ -4,6 +4,8 @@
 // When nothing is cancelled at the start, no scope is needed at all.
 #pragma once
 
+#include <optional>
+
 #include <corio/detail/event_loop.hpp>
 #include <corio/detail/fiber.hpp>
 
@@ -12,22 +14,22 @@ namespace corio::detail {
 class exit_shield {
 public:
     exit_shield() noexcept : fiber_(tls_fiber) {
-        if (fiber_ != nullptr && fiber_->cancelled()) {
-            scope_.shield_upto = tls_loop->cancel_counter();
-            fiber_->push_scope(&scope_);
-            pushed_ = true;
+        if (fiber_ != nullptr && fiber_->cancelled()) [[unlikely]] {
+            scope_.emplace();
+            scope_->shield_upto = tls_loop->cancel_counter();
+            fiber_->push_scope(&*scope_);
         }
     }
     ~exit_shield() {
-        if (pushed_) fiber_->pop_scope(&scope_);
+        if (scope_) [[unlikely]]
+            fiber_->pop_scope(&*scope_);
     }
     exit_shield(const exit_shield&) = delete;
     exit_shield& operator=(const exit_shield&) = delete;
 
 private:
     fiber* fiber_;
-    cancel_scope scope_;
-    bool pushed_ = false;
+    std::optional<cancel_scope> scope_;  // built only when needed: with is on hot paths
 };
 
 }  // namespace corio::detail
