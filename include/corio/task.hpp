@@ -51,7 +51,9 @@ class result_slot<void> {};
 
 template <class T>
 struct task_promise_common : promise_base {
-    lazy_start initial_suspend() noexcept { return {this}; }
+    // A task is started only by being awaited (or by a fiber), which sets
+    // `continuation`, so it needs no `started` flag of its own.
+    std::suspend_always initial_suspend() noexcept { return {}; }
     final_awaiter final_suspend() noexcept { return {}; }
     void unhandled_exception() noexcept { exception = std::current_exception(); }
 
@@ -129,7 +131,7 @@ public:
 private:
     void reset() noexcept {
         if (handle_) {
-            if (handle_.promise().started && !handle_.done())
+            if (handle_.promise().continuation && !handle_.done())
                 detail::report_destroyed_while_suspended("task", handle_.address());
             handle_.destroy();
             handle_ = nullptr;
