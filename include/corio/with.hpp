@@ -103,19 +103,17 @@ public:
             node_->what = what;
             node_->where = where;
             tls_loop->track(&*node_);
-            loop_ = tls_loop;
         }
     }
     ~manager_tracker() {
-        if (loop_ != nullptr) [[unlikely]]
-            loop_->untrack(&*node_);
+        if (node_ && node_->loop != nullptr) [[unlikely]]
+            node_->loop->untrack(&*node_);
     }
     manager_tracker(const manager_tracker&) = delete;
     manager_tracker& operator=(const manager_tracker&) = delete;
 
 private:
     std::optional<event_loop::live_manager> node_;  // built only in debug mode
-    event_loop* loop_ = nullptr;
 };
 
 // Starts what runs inside manager I-1: the next level, or the body itself

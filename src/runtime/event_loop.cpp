@@ -291,6 +291,7 @@ void event_loop::run(fiber* main) {
 // ---------------------------------------------------------------- debug
 
 void event_loop::track(live_manager* m) noexcept {
+    m->loop = this;
     m->prev = nullptr;
     m->next = live_managers_;
     if (live_managers_ != nullptr) live_managers_->prev = m;
@@ -302,6 +303,7 @@ void event_loop::untrack(live_manager* m) noexcept {
     else if (live_managers_ == m) live_managers_ = m->next;
     if (m->next != nullptr) m->next->prev = m->prev;
     m->prev = m->next = nullptr;
+    m->loop = nullptr;
 }
 
 void event_loop::report_alive_at_end() {
@@ -310,11 +312,16 @@ void event_loop::report_alive_at_end() {
         if (s->owner != nullptr) print_location(s->owner->where);
         std::fprintf(stderr, "\n");
     }
-    for (live_manager* m = live_managers_; m != nullptr; m = m->next) {
+    for (live_manager* m = live_managers_; m != nullptr;) {
         std::fprintf(stderr, "corio debug: %s still entered at loop end", m->what);
         print_location(m->where);
         std::fprintf(stderr, "\n");
+        live_manager* next = m->next;
+        m->loop = nullptr;  // its owner may outlive us: it must not untrack later
+        m->prev = m->next = nullptr;
+        m = next;
     }
+    live_managers_ = nullptr;
 }
 
 }  // namespace corio::detail

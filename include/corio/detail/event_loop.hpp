@@ -91,6 +91,7 @@ public:
         live_manager* next = nullptr;
         const char* what = "";
         corio::source_location where;
+        event_loop* loop = nullptr;  // null once the loop has ended
     };
     void track(live_manager* m) noexcept;
     void untrack(live_manager* m) noexcept;
