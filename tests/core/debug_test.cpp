@@ -16,6 +16,7 @@
 #include <corio/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
+#include "../support/scoped_env.hpp"
 
 using namespace std::chrono_literals;
 
@@ -25,24 +26,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
 
-class scoped_env {
-public:
-    scoped_env(const char* name, const char* value) : name_(name) {
-        if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-        ::setenv(name, value, 1);
-    }
-    ~scoped_env() {
-        if (had_) ::setenv(name_, old_.c_str(), 1);
-        else ::unsetenv(name_);
-    }
-    scoped_env(const scoped_env&) = delete;
-    scoped_env& operator=(const scoped_env&) = delete;
-
-private:
-    const char* name_;
-    std::string old_;
-    bool had_ = false;
-};
+using corio_test::scoped_env;
 
 corio::task<> fail_detached() {
     co_await corio::sleep(0s);

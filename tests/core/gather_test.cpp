@@ -22,6 +22,8 @@
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
 
+#include "../support/outcome.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -38,17 +40,7 @@ static_assert(std::is_same_v<decltype(corio::gather_settled(std::declval<corio::
 static_assert(std::is_same_v<decltype(corio::gather_settled(std::declval<corio::task<>>()))::value_type,
                              std::tuple<std::variant<std::monostate, std::exception_ptr>>>);
 
-template <class T>
-corio::task<std::string> outcome(corio::join_handle<T>& h) {
-    try {
-        co_await h;
-        co_return "ok";
-    } catch (const corio::cancelled_error&) {
-        co_return "cancelled";
-    } catch (const std::exception& e) {
-        co_return e.what();
-    }
-}
+using corio_test::outcome;
 
 // Records its start, yields `yields` times, records its end, gives `value`.
 template <class T>

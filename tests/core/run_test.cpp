@@ -21,6 +21,7 @@
 #include <corio/sync/event.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
+#include "../support/scoped_env.hpp"
 
 using namespace std::chrono_literals;
 
@@ -70,24 +71,7 @@ corio::task<int> forty_two() {
 }
 
 // Restores an environment variable when the test ends, whatever happens.
-class scoped_env {
-public:
-    scoped_env(const char* name, const char* value) : name_(name) {
-        if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-        ::setenv(name, value, 1);
-    }
-    ~scoped_env() {
-        if (had_) ::setenv(name_, old_.c_str(), 1);
-        else ::unsetenv(name_);
-    }
-    scoped_env(const scoped_env&) = delete;
-    scoped_env& operator=(const scoped_env&) = delete;
-
-private:
-    const char* name_;
-    std::string old_;
-    bool had_ = false;
-};
+using corio_test::scoped_env;
 
 TEST(run, returns_the_value_of_main) {
     EXPECT_EQ(corio::run(forty_two()), 42);

@@ -22,6 +22,8 @@
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
 
+#include "../support/outcome.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -33,18 +35,7 @@ static_assert(!std::is_base_of_v<std::exception, corio::cancelled_error>,
 static_assert(!std::is_copy_constructible_v<corio::join_handle<int>>);
 static_assert(std::is_nothrow_move_constructible_v<corio::join_handle<int>>);
 
-// How a spawned task ended: "ok", "cancelled" or the exception's what().
-template <class T>
-corio::task<std::string> outcome(corio::join_handle<T>& h) {
-    try {
-        co_await h;
-        co_return "ok";
-    } catch (const corio::cancelled_error&) {
-        co_return "cancelled";
-    } catch (const std::exception& e) {
-        co_return e.what();
-    }
-}
+using corio_test::outcome;
 
 corio::task<> record_steps(log_t& log, std::string name, int steps) {
     for (int i = 1; i <= steps; ++i) {

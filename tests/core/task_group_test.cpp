@@ -24,6 +24,8 @@
 #include <corio/time/timeout.hpp>
 #include <corio/with.hpp>
 
+#include "../support/outcome.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -33,19 +35,7 @@ using log_t = std::vector<std::string>;
 static_assert(corio::async_context_manager<corio::task_group>);
 static_assert(std::is_base_of_v<std::exception, corio::exception_group>);
 
-template <class T>
-corio::task<std::string> outcome(corio::join_handle<T>& h) {
-    try {
-        co_await h;
-        co_return "ok";
-    } catch (const corio::cancelled_error&) {
-        co_return "cancelled";
-    } catch (const corio::exception_group&) {
-        co_return "exception_group";
-    } catch (const std::exception& e) {
-        co_return e.what();
-    }
-}
+using corio_test::outcome;
 
 corio::task<> steps(log_t& log, std::string name, int yields) {
     for (int i = 0; i < yields; ++i) co_await corio::sleep(0s);

@@ -23,23 +23,15 @@
 #include <corio/time/timeout.hpp>
 #include <corio/with.hpp>
 
+#include "../support/outcome.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
 
 using log_t = std::vector<std::string>;
 
-template <class T>
-corio::task<std::string> outcome(corio::join_handle<T>& h) {
-    try {
-        co_await h;
-        co_return "ok";
-    } catch (const corio::cancelled_error&) {
-        co_return "cancelled";
-    } catch (const std::exception& e) {
-        co_return e.what();
-    }
-}
+using corio_test::outcome;
 
 // Polls a flag another thread sets: the only way to wait for a thread
 // without blocking the loop (each poll is a real, short sleep).

@@ -16,21 +16,13 @@
 #include <corio/time/sleep.hpp>
 #include <corio/with.hpp>
 
+#include "../support/outcome.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
 
-template <class T>
-corio::task<std::string> outcome(corio::join_handle<T>& h) {
-    try {
-        co_await h;
-        co_return "ok";
-    } catch (const corio::cancelled_error&) {
-        co_return "cancelled";
-    } catch (const std::exception& e) {
-        co_return e.what();
-    }
-}
+using corio_test::outcome;
 
 // Waits once; records `id` when notified, and whether it held the lock when
 // wait() ended (normally or not). Releases the lock in any case.

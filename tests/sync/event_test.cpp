@@ -13,21 +13,13 @@
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
 
+#include "../support/outcome.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
 
-template <class T>
-corio::task<std::string> outcome(corio::join_handle<T>& h) {
-    try {
-        co_await h;
-        co_return "ok";
-    } catch (const corio::cancelled_error&) {
-        co_return "cancelled";
-    } catch (const std::exception& e) {
-        co_return e.what();
-    }
-}
+using corio_test::outcome;
 
 corio::task<> wait_and_record(corio::event& e, std::vector<int>& order, int id) {
     co_await e.wait();

@@ -17,22 +17,13 @@
 #include <corio/time/timeout.hpp>
 #include <corio/with.hpp>
 
+#include "../support/outcome.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
 
-// How a spawned task ended: "ok", "cancelled" or the exception's what().
-template <class T>
-corio::task<std::string> outcome(corio::join_handle<T>& h) {
-    try {
-        co_await h;
-        co_return "ok";
-    } catch (const corio::cancelled_error&) {
-        co_return "cancelled";
-    } catch (const std::exception& e) {
-        co_return e.what();
-    }
-}
+using corio_test::outcome;
 
 // Acquires, records `id`, yields once while holding the lock, releases.
 corio::task<> take_and_record(corio::lock& l, std::vector<int>& order, int id) {

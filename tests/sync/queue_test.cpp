@@ -19,21 +19,13 @@
 #include <corio/time/sleep.hpp>
 #include <corio/time/timeout.hpp>
 
+#include "../support/outcome.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
 
-template <class T>
-corio::task<std::string> outcome(corio::join_handle<T>& h) {
-    try {
-        co_await h;
-        co_return "ok";
-    } catch (const corio::cancelled_error&) {
-        co_return "cancelled";
-    } catch (const std::exception& e) {
-        co_return e.what();
-    }
-}
+using corio_test::outcome;
 
 template <class Q>
 corio::task<> get_and_record(Q& q, std::vector<int>& got) {

@@ -15,21 +15,13 @@
 #include <corio/time/sleep.hpp>
 #include <corio/with.hpp>
 
+#include "../support/outcome.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
 
-template <class T>
-corio::task<std::string> outcome(corio::join_handle<T>& h) {
-    try {
-        co_await h;
-        co_return "ok";
-    } catch (const corio::cancelled_error&) {
-        co_return "cancelled";
-    } catch (const std::exception& e) {
-        co_return e.what();
-    }
-}
+using corio_test::outcome;
 
 // Takes a permit, records `id`, keeps it until `hold` is over, gives it back.
 corio::task<> take_and_record(corio::semaphore& s, std::vector<int>& order, int id) {

@@ -17,6 +17,8 @@
 #include <corio/time/timeout.hpp>
 #include <corio/with.hpp>
 
+#include "../support/outcome.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -24,17 +26,7 @@ namespace {
 using log_t = std::vector<std::string>;
 using steady = std::chrono::steady_clock;
 
-template <class T>
-corio::task<std::string> outcome(corio::join_handle<T>& h) {
-    try {
-        co_await h;
-        co_return "ok";
-    } catch (const corio::cancelled_error&) {
-        co_return "cancelled";
-    } catch (const std::exception& e) {
-        co_return e.what();
-    }
-}
+using corio_test::outcome;
 
 corio::task<> yield_steps(log_t& log, std::string name, int steps) {
     for (int i = 1; i <= steps; ++i) {
