@@ -4,7 +4,9 @@
 namespace corio {
 
 /// Which I/O backend the loop uses. `automatic` honours CORIO_BACKEND
-/// (epoll|io_uring) from the environment, else picks the best the kernel allows.
+/// (epoll|io_uring) from the environment, else uses io_uring when the kernel
+/// allows it and epoll when it refuses (many containers do). Asking for
+/// io_uring explicitly where it is refused throws std::system_error.
 enum class backend_kind { automatic, io_uring, epoll };
 
 struct run_options {

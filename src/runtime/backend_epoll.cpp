@@ -1,6 +1,7 @@
 // The epoll backend: for now it waits on an eventfd (cross-thread wake-ups)
 // with a nanosecond timeout; socket and file readiness join it with the I/O
-// issue. It is the fallback where io_uring is refused.
+// issue. It is the fallback where io_uring is refused. make_backend, which
+// chooses between the two, lives here too.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -89,6 +90,8 @@ private:
 
 }  // namespace
 
+std::unique_ptr<backend> make_io_uring_backend();  // backend_io_uring.cpp
+
 std::unique_ptr<backend> make_backend(backend_kind requested) {
     if (requested == backend_kind::automatic) {
         if (const char* env = std::getenv("CORIO_BACKEND"); env != nullptr && *env != '\0') {
@@ -99,9 +102,14 @@ std::unique_ptr<backend> make_backend(backend_kind requested) {
                                             " is not a backend (epoll or io_uring)");
         }
     }
-    if (requested == backend_kind::io_uring)
-        throw std::invalid_argument(
-            "run: the io_uring backend is not built yet (it comes with the I/O issue); use epoll or automatic");
+    if (requested == backend_kind::io_uring) return make_io_uring_backend();  // refused: system_error
+    if (requested == backend_kind::automatic) {
+        try {
+            return make_io_uring_backend();
+        } catch (const std::system_error&) {
+            // The kernel or a seccomp policy refuses io_uring: epoll it is.
+        }
+    }
     return std::make_unique<epoll_backend>();
 }
 

@@ -132,8 +132,13 @@ TEST(debug, banner_names_the_backend) {
 
 TEST(debug, corio_debug_environment_turns_debug_mode_on) {
     scoped_env debug("CORIO_DEBUG", "1");
-    const std::string err = stderr_of([]() -> corio::task<> { co_return; }());
-    EXPECT_TRUE(contains(err, "corio debug: event loop started, backend epoll")) << err;
+    corio::backend_kind used = corio::backend_kind::automatic;
+    const std::string err = stderr_of([&]() -> corio::task<> {
+        used = corio::current_backend();
+        co_return;
+    }());
+    EXPECT_TRUE(contains(err, std::string("corio debug: event loop started, backend ") + corio::to_string(used)))
+        << err;
 }
 
 TEST(debug, no_banner_without_debug_mode) {

@@ -11,16 +11,21 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <corio/enter.hpp>
 #include <corio/errors.hpp>
+#include <corio/gather.hpp>
 #include <corio/run_options.hpp>
 #include <corio/spawn.hpp>
 #include <corio/sync/event.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
+#include <corio/to_thread.hpp>
+
 #include "../support/scoped_env.hpp"
 
 using namespace std::chrono_literals;
@@ -203,33 +208,90 @@ TEST(run, epoll_backend_works_and_is_reported) {
     EXPECT_STREQ(corio::to_string(seen), "epoll");
 }
 
-TEST(run, automatic_backend_currently_picks_epoll) {
-    scoped_env env("CORIO_BACKEND", "");
-    corio::backend_kind seen = corio::backend_kind::automatic;
-    corio::run([&]() -> corio::task<> {
-        seen = corio::current_backend();
-        co_return;
-    }());
-    EXPECT_EQ(seen, corio::backend_kind::epoll);
+// Whether this kernel (or container) lets us use io_uring: asking for it
+// explicitly either works or throws std::system_error from io_uring_setup.
+bool io_uring_allowed() {
+    try {
+        corio::run(forty_two(), corio::run_options{.backend = corio::backend_kind::io_uring});
+        return true;
+    } catch (const std::system_error& e) {
+        EXPECT_NE(std::string(e.what()).find("io_uring_setup"), std::string::npos) << e.what();
+        return false;
+    }
 }
 
-TEST(run, io_uring_backend_is_not_built_yet_and_is_invalid_argument) {
-    bool ran = false;
-    try {
-        corio::run(
-            [&]() -> corio::task<> {
-                ran = true;
-                co_return;
-            }(),
-            corio::run_options{.backend = corio::backend_kind::io_uring});
-        FAIL() << "run did not throw";
-    } catch (const std::invalid_argument& e) {
-        EXPECT_NE(std::string(e.what()).find("io_uring"), std::string::npos) << e.what();
-    }
-    EXPECT_FALSE(ran);
-    // The failed attempt left no loop behind: the next run works.
-    EXPECT_EQ(corio::run(forty_two()), 42);
+corio::backend_kind backend_of(corio::run_options options) {
+    corio::backend_kind seen = corio::backend_kind::automatic;
+    corio::run(
+        [&]() -> corio::task<> {
+            seen = corio::current_backend();
+            co_return;
+        }(),
+        options);
+    return seen;
 }
+
+TEST(run, automatic_backend_is_io_uring_where_allowed_else_epoll) {
+    scoped_env env("CORIO_BACKEND", "");
+    const auto expected = io_uring_allowed() ? corio::backend_kind::io_uring : corio::backend_kind::epoll;
+    EXPECT_EQ(backend_of({}), expected);
+}
+
+TEST(run, explicit_io_uring_runs_on_io_uring_or_names_the_refusal) {
+    if (!io_uring_allowed()) GTEST_SKIP() << "io_uring is refused here; epoll is the fallback";
+    EXPECT_EQ(backend_of(corio::run_options{.backend = corio::backend_kind::io_uring}),
+              corio::backend_kind::io_uring);
+    EXPECT_STREQ(corio::to_string(corio::backend_kind::io_uring), "io_uring");
+}
+
+TEST(run, corio_backend_environment_selects_io_uring) {
+    if (!io_uring_allowed()) GTEST_SKIP() << "io_uring is refused here";
+    scoped_env env("CORIO_BACKEND", "io_uring");
+    EXPECT_EQ(backend_of({}), corio::backend_kind::io_uring);
+}
+
+// Timers and wake-ups from other threads behave the same on both backends.
+class run_on_backend : public testing::TestWithParam<corio::backend_kind> {
+protected:
+    void SetUp() override {
+        if (GetParam() == corio::backend_kind::io_uring && !io_uring_allowed())
+            GTEST_SKIP() << "io_uring is refused here";
+    }
+};
+
+TEST_P(run_on_backend, timers_fire_in_deadline_order_and_not_early) {
+    std::vector<int> order;
+    const auto start = std::chrono::steady_clock::now();
+    corio::run(
+        [&]() -> corio::task<> {
+            auto sleeper = [&](int id, std::chrono::milliseconds d) -> corio::task<> {
+                co_await corio::sleep(d);
+                order.push_back(id);
+            };
+            co_await corio::gather(sleeper(3, 30ms), sleeper(1, 10ms), sleeper(2, 20ms));
+        }(),
+        corio::run_options{.backend = GetParam()});
+    EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 30ms);
+}
+
+TEST_P(run_on_backend, to_thread_completion_wakes_the_sleeping_loop) {
+    const int v = corio::run(
+        []() -> corio::task<int> {
+            co_return co_await corio::to_thread([] {
+                std::this_thread::sleep_for(20ms);  // the loop sleeps in its backend meanwhile
+                return 7;
+            });
+        }(),
+        corio::run_options{.backend = GetParam()});
+    EXPECT_EQ(v, 7);
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, run_on_backend,
+                         testing::Values(corio::backend_kind::epoll, corio::backend_kind::io_uring),
+                         [](const testing::TestParamInfo<corio::backend_kind>& info) {
+                             return std::string(corio::to_string(info.param));
+                         });
 
 TEST(run, corio_backend_environment_selects_epoll) {
     scoped_env env("CORIO_BACKEND", "epoll");
