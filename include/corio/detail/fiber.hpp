@@ -43,19 +43,38 @@ struct cancel_scope {
     std::uint64_t cancelled_at = 0;  // 0: not cancelled, else the cancellation's number
     std::uint64_t shield_upto = 0;   // cancellations numbered <= this do not pass inward
 
+    // Children are kept in the order they were linked, so a cancellation
+    // interrupts waiting tasks first in, first out (run's shutdown cancels
+    // detached tasks in spawn order). The first child's prev_sibling points
+    // at the last child, so appending is O(1); next_sibling ends with null.
     void link_under(cancel_scope* p) noexcept {
         parent = p;
-        if (p != nullptr) {
-            next_sibling = p->first_child;
-            if (next_sibling != nullptr) next_sibling->prev_sibling = this;
+        next_sibling = nullptr;
+        if (p == nullptr) {
+            prev_sibling = nullptr;
+            return;
+        }
+        if (cancel_scope* first = p->first_child) {
+            cancel_scope* last = first->prev_sibling;
+            last->next_sibling = this;
+            prev_sibling = last;
+            first->prev_sibling = this;
+        } else {
+            prev_sibling = this;
             p->first_child = this;
         }
     }
     void unlink() noexcept {
         if (parent != nullptr) {
-            if (prev_sibling != nullptr) prev_sibling->next_sibling = next_sibling;
-            else parent->first_child = next_sibling;
-            if (next_sibling != nullptr) next_sibling->prev_sibling = prev_sibling;
+            cancel_scope* first = parent->first_child;
+            if (this == first) {
+                parent->first_child = next_sibling;
+                if (next_sibling != nullptr) next_sibling->prev_sibling = prev_sibling;  // keeps the last
+            } else {
+                prev_sibling->next_sibling = next_sibling;
+                if (next_sibling != nullptr) next_sibling->prev_sibling = prev_sibling;
+                else first->prev_sibling = prev_sibling;  // we were the last
+            }
         }
         parent = prev_sibling = next_sibling = nullptr;
     }
