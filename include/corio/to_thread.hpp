@@ -41,7 +41,6 @@ public:
         self_->waiting = this;
         loop_->begin_remote();
         loop_->pool().submit(this);
-        submitted_ = true;
     }
     R await_resume() {
         if (self_->cancelled()) throw cancelled_error{};
@@ -68,7 +67,6 @@ private:
     event_loop* loop_ = nullptr;
     result_slot<R> result_;
     std::exception_ptr error_;
-    bool submitted_ = false;
 };
 
 }  // namespace detail

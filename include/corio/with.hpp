@@ -122,9 +122,6 @@ private:
 template <class R, std::size_t I, std::size_t N, class Items, class... Values>
 decltype(auto) start_inner(Items& items, source_location where, Values&... values);
 
-template <class T>
-struct value_list {};
-
 template <std::size_t I, std::size_t N, class Items, class... Values>
 struct with_result;
 template <std::size_t N, class Items, class... Values>

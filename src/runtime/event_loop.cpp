@@ -249,7 +249,6 @@ bool event_loop::deadlocked() const noexcept {
 }
 
 void event_loop::run(fiber* main) {
-    main->is_main = true;
     bool shutting_down = false;
     int deadlocks = 0;
     for (;;) {

@@ -81,7 +81,6 @@ public:
     bool debug() const noexcept { return debug_; }
     backend& io() noexcept { return *backend_; }
     backend_kind kind() const noexcept { return backend_->kind(); }
-    std::size_t alive() const noexcept { return alive_; }
     /// True when run() had to cancel everything to break a deadlock.
     bool deadlock_detected() const noexcept { return deadlock_; }
 

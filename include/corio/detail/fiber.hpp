@@ -117,7 +117,6 @@ struct fiber {
     std::uint32_t refs = 0;                // running + join_handle
     bool done = false;
     bool result_retrieved = false;         // somebody saw the outcome
-    bool is_main = false;
     corio::source_location where;            // spawn's caller, for reports
 
     /// Effective cancellation: some scope on the chain is cancelled and no
@@ -164,8 +163,6 @@ struct timer_node {
 // The running loop and fiber of this thread. constinit: read without TLS guards.
 constinit inline thread_local event_loop* tls_loop = nullptr;
 constinit inline thread_local fiber* tls_fiber = nullptr;
-
-inline fiber* current_fiber() noexcept { return tls_fiber; }
 
 [[noreturn]] void throw_outside_task(const char* operation);
 
