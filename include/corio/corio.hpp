@@ -11,10 +11,13 @@
 #include <corio/errors.hpp>
 #include <corio/exit_stack.hpp>
 #include <corio/for_each.hpp>
+#include <corio/fs/file.hpp>
+#include <corio/fs/operations.hpp>
 #include <corio/gather.hpp>
 #include <corio/run.hpp>
 #include <corio/run_options.hpp>
 #include <corio/shield.hpp>
+#include <corio/signal.hpp>
 #include <corio/spawn.hpp>
 #include <corio/sync/barrier.hpp>
 #include <corio/sync/condition.hpp>

@@ -1,6 +1,8 @@
 // corio/run_options.hpp: how `run` sets up its event loop.
 #pragma once
 
+#include <vector>
+
 namespace corio {
 
 /// Which I/O backend the loop uses. `automatic` honours CORIO_BACKEND
@@ -15,6 +17,10 @@ struct run_options {
     /// retrieved, steps longer than 100 ms, what is still alive at loop end.
     /// CORIO_DEBUG=1 in the environment turns it on too.
     bool debug = false;
+    /// Signals (e.g. SIGINT, SIGTERM) that cancel the main task; when the
+    /// loop has ended the signal is raised again with its default action,
+    /// so the process leaves with the conventional status. See signal.hpp.
+    std::vector<int> shutdown_signals;
 };
 
 /// The backend of the loop running on this thread; throws std::logic_error

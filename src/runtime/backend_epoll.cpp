@@ -1,9 +1,18 @@
-// The epoll backend: for now it waits on an eventfd (cross-thread wake-ups)
-// with a nanosecond timeout; socket and file readiness join it with the I/O
-// issue. It is the fallback where io_uring is refused. make_backend, which
-// chooses between the two, lives here too.
+// The epoll backend, the fallback where io_uring is refused. It waits on an
+// eventfd (cross-thread wake-ups) with a nanosecond timeout. Regular files are
+// always "ready" for epoll, so file operations cannot wait in it: reads and
+// writes first try the kernel's non-blocking fast path (preadv2/pwritev2 with
+// RWF_NOWAIT, which succeeds when the data is in the page cache), opens try
+// openat2 with RESOLVE_CACHED; what would block runs on the loop's thread
+// pool, as aiofiles and libuv do. make_backend, which chooses between the two
+// backends, lives here too.
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,10 +25,60 @@
 #include <system_error>
 
 #include <corio/detail/backend.hpp>
+#include <corio/detail/io_op.hpp>
 
 namespace corio::detail {
 
 namespace {
+
+std::int64_t result_of(long r) noexcept { return r < 0 ? -errno : r; }
+
+// The blocking system call behind `op`, run on a pool thread.
+std::int64_t run_blocking(io_op& op) noexcept {
+    switch (op.code) {
+        case io_opcode::read:
+            return op.offset < 0 ? result_of(::read(op.fd, op.buffer, op.length))
+                                 : result_of(::pread(op.fd, op.buffer, op.length, op.offset));
+        case io_opcode::write:
+            return op.offset < 0 ? result_of(::write(op.fd, op.buffer, op.length))
+                                 : result_of(::pwrite(op.fd, op.buffer, op.length, op.offset));
+        case io_opcode::openat: return result_of(::openat(op.fd, op.path, op.flags, op.mode));
+        case io_opcode::close: return result_of(::close(op.fd));
+        case io_opcode::statx:
+            return result_of(::statx(op.fd, op.path, op.flags, op.mode, op.statx_buffer));
+        case io_opcode::fsync:
+            return result_of((op.flags & 1) != 0 ? ::fdatasync(op.fd) : ::fsync(op.fd));  // 1: IORING_FSYNC_DATASYNC
+        case io_opcode::renameat: return result_of(::renameat(op.fd, op.path, op.fd2, op.path2));
+        case io_opcode::unlinkat: return result_of(::unlinkat(op.fd, op.path, op.flags));
+        case io_opcode::mkdirat: return result_of(::mkdirat(op.fd, op.path, static_cast<mode_t>(op.mode)));
+    }
+    return -ENOSYS;
+}
+
+// The non-blocking attempt; -EAGAIN sends the op to the pool.
+std::int64_t try_now(io_op& op) noexcept {
+    switch (op.code) {
+        case io_opcode::read: {
+            iovec v{op.buffer, op.length};
+            const std::int64_t r = result_of(::preadv2(op.fd, &v, 1, op.offset, RWF_NOWAIT));
+            return r == -EOPNOTSUPP ? -EAGAIN : r;
+        }
+        case io_opcode::write: {
+            iovec v{op.buffer, op.length};
+            const std::int64_t r = result_of(::pwritev2(op.fd, &v, 1, op.offset, RWF_NOWAIT));
+            return r == -EOPNOTSUPP ? -EAGAIN : r;
+        }
+        case io_opcode::openat: {
+            if ((op.flags & (O_CREAT | O_TRUNC | O_TMPFILE)) != 0) return -EAGAIN;  // RESOLVE_CACHED refuses them
+            open_how how{};
+            how.flags = static_cast<std::uint64_t>(op.flags);
+            how.resolve = RESOLVE_CACHED;
+            const std::int64_t r = result_of(::syscall(SYS_openat2, op.fd, op.path, &how, sizeof how));
+            return r == -ENOSYS || r == -EINVAL ? -EAGAIN : r;  // kernels before 5.12
+        }
+        default: return -EAGAIN;
+    }
+}
 
 class epoll_backend final : public backend {
 public:
@@ -77,6 +136,33 @@ public:
         }
     }
 
+    bool has_pending() const noexcept override { return false; }  // pool jobs count as remote work
+
+    bool submit(io_op* op) override {
+        if (const std::int64_t r = try_now(*op); r != -EAGAIN) {
+            op->result = r;
+            return true;
+        }
+        event_loop* loop = tls_loop;
+        op->pool_job::run = &run_on_pool;
+        op->remote_completion::on_collect = &collected;
+        op->loop = loop;
+        loop->begin_remote();
+        loop->pool().submit(op);
+        return false;
+    }
+
+    void cancel(io_op* op) noexcept override {
+        // A job a worker has started runs to its end (a system call cannot be
+        // withdrawn); one still queued completes now with -ECANCELED.
+        event_loop* loop = tls_loop;
+        if (loop->pool().withdraw(op)) {
+            loop->end_remote();
+            op->result = -ECANCELED;
+            op->complete(op);
+        }
+    }
+
     void wake() noexcept override {
         const std::uint64_t one = 1;
         // EAGAIN means the counter is already non-zero: the loop will wake anyway.
@@ -84,6 +170,16 @@ public:
     }
 
 private:
+    static void run_on_pool(pool_job* job) noexcept {
+        auto* op = static_cast<io_op*>(job);
+        op->result = run_blocking(*op);
+        op->loop->post_from_thread(op);
+    }
+    static void collected(remote_completion* c) noexcept {
+        auto* op = static_cast<io_op*>(c);
+        op->complete(op);
+    }
+
     int epoll_fd_ = -1;
     int wake_fd_ = -1;
 };

@@ -9,6 +9,8 @@
 
 #include <corio/errors.hpp>
 
+#include "signal_registry.hpp"
+
 namespace corio::detail {
 
 namespace {
@@ -38,14 +40,23 @@ event_loop::event_loop(const run_options& options) {
     debug_ = options.debug || env_debug();
     backend_ = make_backend(options.backend);
     tls_loop = this;
+    try {
+        for (int signo : options.shutdown_signals) signals().add(signo, nullptr, "run: shutdown_signals");
+    } catch (...) {
+        signals_.reset();
+        tls_loop = nullptr;
+        throw;
+    }
     if (debug_) std::fprintf(stderr, "corio debug: event loop started, backend %s\n", to_string(kind()));
 }
 
 event_loop::~event_loop() {
     pool_.reset();  // joins the workers
     if (debug_) report_alive_at_end();
+    signals_.reset();  // restores the dispositions
     tls_loop = nullptr;
     tls_fiber = nullptr;
+    if (shutdown_signal_ != 0) reraise_signal(shutdown_signal_);
 }
 
 event_loop& event_loop::current(const char* operation) {
@@ -155,7 +166,8 @@ void event_loop::collect_remote() {
     while (ordered != nullptr) {
         remote_completion* next = ordered->next;  // `ordered` may die once its fiber runs
         --outstanding_remote_;
-        wake(ordered->target);
+        if (ordered->on_collect != nullptr) ordered->on_collect(ordered);
+        else wake(ordered->target);
         ordered = next;
     }
 }
@@ -244,6 +256,8 @@ void event_loop::run_batch() {
 }
 
 bool event_loop::deadlocked() const noexcept {
+    // A handled signal may still wake a task (through its callback).
+    if (signals_ && !signals_->empty()) return false;
     return ready_head_ == nullptr && timers_.empty() && outstanding_remote_ == 0 && !backend_->has_pending() &&
            !remote_pending_.load(std::memory_order_acquire) && alive_ > 0;
 }
@@ -251,8 +265,10 @@ bool event_loop::deadlocked() const noexcept {
 void event_loop::run(fiber* main) {
     bool shutting_down = false;
     int deadlocks = 0;
+    main_ = main;
     for (;;) {
         if (ready_head_ != nullptr) run_batch();
+        if (signals_pending_.load(std::memory_order_acquire)) dispatch_signals();
         if (!shutting_down && main->done) {
             // asyncio.run: when main ends, the tasks still running are
             // cancelled and awaited so that their exits run.

@@ -27,6 +27,19 @@ void thread_pool::submit(pool_job* job) {
     if (!start_thread) ready_.notify_one();
 }
 
+bool thread_pool::withdraw(pool_job* job) noexcept {
+    std::lock_guard<std::mutex> guard(mutex_);
+    pool_job* prev = nullptr;
+    for (pool_job* j = head_; j != nullptr; prev = j, j = j->next) {
+        if (j != job) continue;
+        if (prev != nullptr) prev->next = j->next;
+        else head_ = j->next;
+        if (tail_ == j) tail_ = prev;
+        return true;
+    }
+    return false;
+}
+
 void thread_pool::work() {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {

@@ -2,8 +2,9 @@
 //
 // The loop knows nothing of sockets or files: it asks its backend to wait
 // (for I/O completions, or a wake-up from another thread) until the next timer
-// is due. I/O operations (later issues) talk to the backend directly and wake
-// their fibers through the loop. One class per backend, in its own file.
+// is due. I/O awaiters hand their io_op to `submit` and are resumed by its
+// `complete` callback. One class per backend, in its own file (a kqueue
+// backend would implement these five functions).
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,8 @@
 #include <corio/run_options.hpp>
 
 namespace corio::detail {
+
+struct io_op;
 
 class backend {
 public:
@@ -24,7 +27,14 @@ public:
     virtual void wake() noexcept = 0;
     /// Operations in flight that may still wake a fiber (used to tell a
     /// deadlock from a wait for I/O).
-    virtual bool has_pending() const noexcept { return false; }
+    virtual bool has_pending() const noexcept = 0;
+    /// Starts `op`. True when it completed at once (`op->result` is set and
+    /// `complete` will not be called); else `complete` runs on the loop
+    /// thread later, exactly once.
+    virtual bool submit(io_op* op) = 0;
+    /// Asks the kernel to abandon `op`; its completion still comes (with
+    /// -ECANCELED, or its result when it had already finished).
+    virtual void cancel(io_op* op) noexcept = 0;
 };
 
 /// The backend for `requested` (`automatic` reads CORIO_BACKEND, then probes).

@@ -24,11 +24,16 @@
 
 namespace corio::detail {
 
-/// A wake-up posted by another thread (a finished to_thread job).
+/// A wake-up posted by another thread (a finished to_thread job, or a file
+/// operation the epoll backend ran on the pool). The loop thread wakes
+/// `target`, or calls `on_collect` when it is set.
 struct remote_completion {
     remote_completion* next = nullptr;
     fiber* target = nullptr;
+    void (*on_collect)(remote_completion*) noexcept = nullptr;
 };
+
+class signal_registry;
 
 class event_loop {
 public:
@@ -61,6 +66,9 @@ public:
     void post_from_thread(remote_completion* c) noexcept;
     /// Counts an operation that will end in post_from_thread.
     void begin_remote() noexcept { ++outstanding_remote_; }
+    /// Forgets an operation counted by begin_remote that will not be posted
+    /// (a pool job withdrawn before it started).
+    void end_remote() noexcept { --outstanding_remote_; }
     thread_pool& pool();
 
     // ---- fibers
@@ -84,6 +92,16 @@ public:
     /// True when run() had to cancel everything to break a deadlock.
     bool deadlock_detected() const noexcept { return deadlock_; }
 
+    // ---- signals (signals.cpp)
+    signal_registry& signals();
+    /// Async-signal-safe: called by the C signal handler on any thread.
+    void signal_arrived() noexcept {
+        signals_pending_.store(true, std::memory_order_release);
+        backend_->wake();
+    }
+    /// The shutdown signal that stopped the loop, or 0.
+    int shutdown_signal() const noexcept { return shutdown_signal_; }
+
     // Debug registry of managers entered and not yet exited.
     struct live_manager {
         live_manager* prev = nullptr;
@@ -102,6 +120,7 @@ private:
     void heap_up(std::uint32_t i) noexcept;
     void heap_down(std::uint32_t i) noexcept;
     void report_alive_at_end();
+    void dispatch_signals();
     bool deadlocked() const noexcept;
 
     fiber* ready_head_ = nullptr;
@@ -118,6 +137,11 @@ private:
     std::mutex remote_mutex_;
     remote_completion* remote_head_ = nullptr;
     std::size_t outstanding_remote_ = 0;
+
+    std::unique_ptr<signal_registry> signals_;
+    std::atomic<bool> signals_pending_{false};
+    fiber* main_ = nullptr;
+    int shutdown_signal_ = 0;
 
     live_manager* live_managers_ = nullptr;
     bool debug_ = false;

@@ -27,6 +27,8 @@ public:
     thread_pool& operator=(const thread_pool&) = delete;
 
     void submit(pool_job* job);
+    /// Takes `job` back if no worker has started it yet.
+    bool withdraw(pool_job* job) noexcept;
 
 private:
     void work();
