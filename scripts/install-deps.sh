@@ -15,7 +15,7 @@ CORE_PKGS=(
 )
 BENCH_PKGS=(
     libbenchmark-dev libboost1.81-dev
-    python3 python3-uvloop   # bench/compare.py runs with /usr/bin/python3
+    python3 python3-uvloop python3-aiofiles  # bench/compare.py runs with /usr/bin/python3
 )
 
 set_name=${1:-core}

@@ -23,6 +23,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <corio/detail/backend.hpp>
 #include <corio/detail/io_op.hpp>
@@ -55,18 +56,17 @@ std::int64_t run_blocking(io_op& op) noexcept {
     return -ENOSYS;
 }
 
-// The non-blocking attempt; -EAGAIN sends the op to the pool.
+// The non-blocking attempt. -EAGAIN: it would block; -EOPNOTSUPP: this file
+// has no non-blocking mode (RWF_NOWAIT on a terminal).
 std::int64_t try_now(io_op& op) noexcept {
     switch (op.code) {
         case io_opcode::read: {
             iovec v{op.buffer, op.length};
-            const std::int64_t r = result_of(::preadv2(op.fd, &v, 1, op.offset, RWF_NOWAIT));
-            return r == -EOPNOTSUPP ? -EAGAIN : r;
+            return result_of(::preadv2(op.fd, &v, 1, op.offset, RWF_NOWAIT));
         }
         case io_opcode::write: {
             iovec v{op.buffer, op.length};
-            const std::int64_t r = result_of(::pwritev2(op.fd, &v, 1, op.offset, RWF_NOWAIT));
-            return r == -EOPNOTSUPP ? -EAGAIN : r;
+            return result_of(::pwritev2(op.fd, &v, 1, op.offset, RWF_NOWAIT));
         }
         case io_opcode::openat: {
             if ((op.flags & (O_CREAT | O_TRUNC | O_TMPFILE)) != 0) return -EAGAIN;  // RESOLVE_CACHED refuses them
@@ -93,7 +93,7 @@ public:
         }
         epoll_event ev{};
         ev.events = EPOLLIN;
-        ev.data.ptr = nullptr;
+        ev.data.u64 = 0;  // fds are registered as fd + 1
         if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) {
             const int e = errno;
             ::close(wake_fd_);
@@ -128,21 +128,34 @@ public:
             throw std::system_error(errno, std::generic_category(), "event loop: epoll_wait");
         }
         for (int i = 0; i < n; ++i) {
-            if (events[i].data.ptr == nullptr) {
+            if (events[i].data.u64 == 0) {
                 std::uint64_t count;
                 while (::read(wake_fd_, &count, sizeof count) > 0) {
                 }
+                continue;
             }
+            const int fd = static_cast<int>(events[i].data.u64 - 1);
+            const std::uint32_t ev = events[i].events;
+            watch& w = watches_[static_cast<std::size_t>(fd)];
+            if (w.reader != nullptr && (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) retry(w.reader, w.reader);
+            if (w.writer != nullptr && (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) retry(w.writer, w.writer);
+            update(fd);
         }
     }
 
-    bool has_pending() const noexcept override { return false; }  // pool jobs count as remote work
+    // Pool jobs count as remote work in the loop; these are ops parked in epoll.
+    bool has_pending() const noexcept override { return watching_ != 0; }
 
     bool submit(io_op* op) override {
-        if (const std::int64_t r = try_now(*op); r != -EAGAIN) {
+        const std::int64_t r = try_now(*op);
+        if (r != -EAGAIN && r != -EOPNOTSUPP) {
             op->result = r;
             return true;
         }
+        // A pipe, FIFO, terminal or socket that is not ready: wait for
+        // readiness in epoll, where cancellation is a deregistration. Regular
+        // files cannot be polled (EPERM): they go to the pool.
+        if ((op->code == io_opcode::read || op->code == io_opcode::write) && park(op)) return false;
         event_loop* loop = tls_loop;
         op->pool_job::run = &run_on_pool;
         op->remote_completion::on_collect = &collected;
@@ -153,6 +166,18 @@ public:
     }
 
     void cancel(io_op* op) noexcept override {
+        if (op->fd >= 0 && static_cast<std::size_t>(op->fd) < watches_.size()) {
+            watch& w = watches_[static_cast<std::size_t>(op->fd)];
+            io_op** slot = w.reader == op ? &w.reader : w.writer == op ? &w.writer : nullptr;
+            if (slot != nullptr) {
+                *slot = nullptr;
+                --watching_;
+                update(op->fd);
+                op->result = -ECANCELED;
+                op->complete(op);
+                return;
+            }
+        }
         // A job a worker has started runs to its end (a system call cannot be
         // withdrawn); one still queued completes now with -ECANCELED.
         event_loop* loop = tls_loop;
@@ -170,6 +195,62 @@ public:
     }
 
 private:
+    struct watch {
+        io_op* reader = nullptr;
+        io_op* writer = nullptr;
+        std::uint32_t registered = 0;  // the events epoll has for this fd (0: not added)
+    };
+
+    bool park(io_op* op) {
+        const auto fd = static_cast<std::size_t>(op->fd);
+        if (fd >= watches_.size()) watches_.resize(fd + 64);
+        watch& w = watches_[fd];
+        io_op*& slot = op->code == io_opcode::read ? w.reader : w.writer;
+        if (slot != nullptr) return false;  // one reader and one writer per fd; others take the pool
+        slot = op;
+        if (!update(op->fd)) {
+            slot = nullptr;
+            return false;
+        }
+        ++watching_;
+        return true;
+    }
+
+    // Makes epoll's interest match the ops parked on `fd`; false when the fd
+    // cannot be polled.
+    bool update(int fd) noexcept {
+        watch& w = watches_[static_cast<std::size_t>(fd)];
+        const std::uint32_t want = (w.reader != nullptr ? std::uint32_t{EPOLLIN} : 0u) |
+                                   (w.writer != nullptr ? std::uint32_t{EPOLLOUT} : 0u);
+        if (want == w.registered) return true;
+        epoll_event ev{};
+        ev.events = want;
+        ev.data.u64 = static_cast<std::uint64_t>(fd) + 1;
+        const int r = want == 0 ? ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr)
+                      : w.registered == 0 ? ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev)
+                                          : ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+        if (r != 0 && want != 0) return false;
+        w.registered = want;
+        return true;
+    }
+
+    // A parked op whose fd became ready: try again; completes it unless the
+    // readiness was spurious.
+    void retry(io_op* op, io_op*& slot) noexcept {
+        std::int64_t r = try_now(*op);
+        if (r == -EAGAIN) return;  // spurious: keep waiting
+        if (r == -EOPNOTSUPP) {
+            // No RWF_NOWAIT here (a terminal): the fd is ready, so a plain
+            // read or write returns without waiting long.
+            iovec v{op->buffer, op->length};
+            r = op->code == io_opcode::read ? result_of(::readv(op->fd, &v, 1)) : result_of(::writev(op->fd, &v, 1));
+        }
+        slot = nullptr;
+        --watching_;
+        op->result = r;
+        op->complete(op);
+    }
+
     static void run_on_pool(pool_job* job) noexcept {
         auto* op = static_cast<io_op*>(job);
         op->result = run_blocking(*op);
@@ -182,6 +263,8 @@ private:
 
     int epoll_fd_ = -1;
     int wake_fd_ = -1;
+    std::vector<watch> watches_;  // by fd
+    std::size_t watching_ = 0;
 };
 
 }  // namespace
