@@ -2,15 +2,18 @@
 # examples/run_examples.sh BUILD_DIR
 # Runs BUILD_DIR/NAME for every examples/expected/NAME.txt and checks its stdout
 # against that file. An expected line that is exactly `...` matches any number of
-# lines (see match_output.py). Ends with "N passed, N failed"; exits non-zero if
-# any example failed or none ran. EXAMPLE_TIMEOUT (seconds, default 120) per example.
+# lines (see match_output.py). An example is expected to exit with status 0,
+# or with the status in examples/expected/NAME.status (130: ended by SIGINT).
+# Each runs in a fresh scratch directory (the file examples write there).
+# Ends with "N passed, N failed"; exits non-zero if any example failed or none
+# ran. EXAMPLE_TIMEOUT (seconds, default 120) per example.
 set -uo pipefail
 
 if [[ $# -ne 1 ]]; then
     echo "usage: $0 BUILD_DIR" >&2
     exit 2
 fi
-build_dir=$1
+build_dir=$(cd "$1" && pwd)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 timeout_s=${EXAMPLE_TIMEOUT:-120}
 
@@ -44,15 +47,18 @@ for expected in "${expected_files[@]}"; do
         continue
     fi
 
-    timeout "$timeout_s" "$bin" >"$out" </dev/null
+    want_rc=0
+    [[ -f "$here/expected/$name.status" ]] && want_rc=$(<"$here/expected/$name.status")
+    mkdir -p "$tmp/run-$name"
+    (cd "$tmp/run-$name" && timeout "$timeout_s" "$bin" >"$out" </dev/null)
     rc=$?
     cat "$out"
 
     problem=""
     if ((rc == 124)); then
         problem="timed out after ${timeout_s}s"
-    elif ((rc != 0)); then
-        problem="exited with status $rc"
+    elif ((rc != want_rc)); then
+        problem="exited with status $rc (expected $want_rc)"
     elif ! /usr/bin/python3 "$here/match_output.py" "$expected" "$out"; then
         problem="output differs"
     fi

@@ -5,7 +5,9 @@
 // run), and returns main's value or rethrows its exception. `run` inside a
 // running loop throws std::logic_error. If every task ends up waiting on
 // another with nothing left that could wake them, run cancels them all so
-// their exits run, then throws std::logic_error naming the deadlock.
+// their exits run, then throws std::logic_error naming the deadlock. With
+// `shutdown_signals`, such a signal cancels main; when everything has ended,
+// the signal is raised again and the process ends as it would have.
 #pragma once
 
 #include <stdexcept>
@@ -29,6 +31,7 @@ T run(task<T> main, run_options options = {}) {
         ~release_on_exit() { detail::event_loop::release(f); }
     } guard{f};
     loop.run(f);
+    if (loop.shutdown_signal() != 0) loop.end_by_signal();  // run_options::shutdown_signals
     if (loop.deadlock_detected())
         throw std::logic_error(
             "run: deadlock: every task was waiting and nothing could wake them; they were cancelled");

@@ -56,7 +56,16 @@ event_loop::~event_loop() {
     signals_.reset();  // restores the dispositions
     tls_loop = nullptr;
     tls_fiber = nullptr;
-    if (shutdown_signal_ != 0) reraise_signal(shutdown_signal_);
+}
+
+void event_loop::end_by_signal() {
+    // The tasks have all ended; the process goes as the signal would have
+    // taken it. (Raising it from the destructor is too late: an exception
+    // from main that nothing catches ends the program without unwinding.)
+    pool_.reset();
+    if (debug_) report_alive_at_end();
+    signals_.reset();
+    reraise_signal(shutdown_signal_);
 }
 
 event_loop& event_loop::current(const char* operation) {

@@ -101,6 +101,9 @@ public:
     }
     /// The shutdown signal that stopped the loop, or 0.
     int shutdown_signal() const noexcept { return shutdown_signal_; }
+    /// After run() stopped for a shutdown signal: raises it again with its
+    /// default action (the process ends).
+    [[noreturn]] void end_by_signal();
 
     // Debug registry of managers entered and not yet exited.
     struct live_manager {
