@@ -20,7 +20,7 @@ struct run_options {
     /// Signals (e.g. SIGINT, SIGTERM) that cancel the main task; when the
     /// loop has ended the signal is raised again with its default action,
     /// so the process leaves with the conventional status. See signal.hpp.
-    std::vector<int> shutdown_signals;
+    std::vector<int> shutdown_signals{};
 };
 
 /// The backend of the loop running on this thread; throws std::logic_error

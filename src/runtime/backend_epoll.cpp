@@ -15,7 +15,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -240,9 +242,10 @@ private:
         std::int64_t r = try_now(*op);
         if (r == -EAGAIN) return;  // spurious: keep waiting
         if (r == -EOPNOTSUPP) {
-            // No RWF_NOWAIT here (a terminal): the fd is ready, so a plain
-            // read or write returns without waiting long.
-            iovec v{op->buffer, op->length};
+            // No RWF_NOWAIT here (pipes, terminals): the fd is ready, so a
+            // plain read returns what is there, and a write of at most
+            // PIPE_BUF bytes finds room (a larger one would wait for all).
+            iovec v{op->buffer, op->code == io_opcode::read ? op->length : std::min<std::uint32_t>(op->length, PIPE_BUF)};
             r = op->code == io_opcode::read ? result_of(::readv(op->fd, &v, 1)) : result_of(::writev(op->fd, &v, 1));
         }
         slot = nullptr;

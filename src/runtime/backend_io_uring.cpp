@@ -30,8 +30,21 @@ constexpr std::uint64_t cancel_tag = 2;
 class io_uring_backend final : public backend {
 public:
     io_uring_backend() {
-        if (const int r = ::io_uring_queue_init(256, &ring_, 0); r < 0)
-            throw std::system_error(-r, std::generic_category(), "run: io_uring_setup");
+        // Completions are processed only when the loop asks for them
+        // (DEFER_TASKRUN, kernels >= 6.1), by the one thread that submits
+        // (SINGLE_ISSUER): no interrupts of the running task. Older kernels
+        // get COOP_TASKRUN, then plain setup.
+        int r = -EINVAL;
+        for (const unsigned flags : {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+                                     unsigned{IORING_SETUP_COOP_TASKRUN}, 0u}) {
+            io_uring_params params{};
+            params.flags = flags;
+            r = ::io_uring_queue_init_params(256, &ring_, &params);
+            if (r != -EINVAL) break;
+        }
+        if (r < 0) throw std::system_error(-r, std::generic_category(), "run: io_uring_setup");
+        // Every io_uring_enter then skips the ring's file-table lookup.
+        (void)::io_uring_register_ring_fd(&ring_);
         wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
         if (wake_fd_ < 0) {
             const int e = errno;
@@ -55,7 +68,7 @@ public:
         if (timeout.count() < 0) {
             r = ::io_uring_submit_and_wait(&ring_, 1);
         } else if (timeout.count() == 0) {
-            r = ::io_uring_submit(&ring_);
+            r = ::io_uring_submit_and_get_events(&ring_);
         } else {
             __kernel_timespec ts{};
             ts.tv_sec = timeout.count() / 1'000'000'000;
