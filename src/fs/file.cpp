@@ -28,6 +28,19 @@ namespace {
 // One kernel operation moves at most this much (Linux caps it near 2 GiB).
 constexpr std::size_t max_chunk = std::size_t{1} << 30;
 
+// Fills `op` for one read or write of at most max_chunk bytes. `pollable`:
+// a pipe or terminal, which the epoll backend may wait on (regular files go
+// straight to its pool when they would block).
+void prepare_rw(detail::io_await& op, detail::io_opcode code, int fd, bool pollable, const char* buffer,
+                std::size_t n, std::int64_t offset) noexcept {
+    op.code = code;
+    op.fd = fd;
+    op.buffer = const_cast<char*>(buffer);
+    op.length = static_cast<std::uint32_t>(std::min(n, max_chunk));
+    op.offset = offset;
+    op.may_poll = pollable;
+}
+
 [[noreturn]] void throw_mode(std::string_view mode, const char* why) {
     throw std::invalid_argument("open: invalid mode '" + std::string(mode) + "' (" + why + ")");
 }
@@ -78,12 +91,16 @@ open_mode open_mode::parse(std::string_view mode) {
 file::file(int fd, std::filesystem::path path, open_mode mode, corio::source_location where)
     : fd_(fd), mode_(mode), path_(std::move(path)), where_(where) {
     struct stat st {};
-    if (::fstat(fd_, &st) == 0) positional_ = S_ISREG(st.st_mode) && !mode_.append;
+    if (::fstat(fd_, &st) == 0) {
+        positional_ = S_ISREG(st.st_mode) && !mode_.append;
+        pollable_ = !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode);
+    }
 }
 
 file::file(file&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       positional_(other.positional_),
+      pollable_(other.pollable_),
       busy_(std::exchange(other.busy_, false)),
       mode_(other.mode_),
       path_(std::move(other.path_)),
@@ -99,6 +116,7 @@ file& file::operator=(file&& other) noexcept {
         flush_and_close_now();
         fd_ = std::exchange(other.fd_, -1);
         positional_ = other.positional_;
+        pollable_ = other.pollable_;
         busy_ = std::exchange(other.busy_, false);
         mode_ = other.mode_;
         path_ = std::move(other.path_);
@@ -183,11 +201,7 @@ std::int64_t file::kernel_position(const char* operation) {
 // One read at the position; advances it. 0: EOF.
 task<std::size_t> file::kernel_read(char* into, std::size_t n, const char* operation) {
     detail::io_await op(operation);
-    op.code = detail::io_opcode::read;
-    op.fd = fd_;
-    op.buffer = into;
-    op.length = static_cast<std::uint32_t>(std::min(n, max_chunk));
-    op.offset = positional_ ? pos_ : -1;
+    prepare_rw(op, detail::io_opcode::read, fd_, pollable_, into, n, positional_ ? pos_ : -1);
     const std::int64_t r = co_await op;
     if (r < 0) fail(operation, static_cast<int>(-r));
     pos_ += r;
@@ -198,11 +212,7 @@ task<std::size_t> file::kernel_read(char* into, std::size_t n, const char* opera
 task<> file::kernel_write(const char* data, std::size_t n, const char* operation) {
     while (n > 0) {
         detail::io_await op(operation);
-        op.code = detail::io_opcode::write;
-        op.fd = fd_;
-        op.buffer = const_cast<char*>(data);
-        op.length = static_cast<std::uint32_t>(std::min(n, max_chunk));
-        op.offset = positional_ ? pos_ : -1;
+        prepare_rw(op, detail::io_opcode::write, fd_, pollable_, data, n, positional_ ? pos_ : -1);
         const std::int64_t r = co_await op;
         if (r < 0) fail(operation, static_cast<int>(-r));
         if (r == 0) fail(operation, EIO);
@@ -217,11 +227,7 @@ task<> file::kernel_write(const char* data, std::size_t n, const char* operation
 task<> file::flush_buffer(const char* operation) {
     while (write_size_ > 0) {
         detail::io_await op(operation);
-        op.code = detail::io_opcode::write;
-        op.fd = fd_;
-        op.buffer = buffer_.get();
-        op.length = static_cast<std::uint32_t>(write_size_);
-        op.offset = positional_ ? pos_ : -1;
+        prepare_rw(op, detail::io_opcode::write, fd_, pollable_, buffer_.get(), write_size_, positional_ ? pos_ : -1);
         const std::int64_t r = co_await op;
         if (r < 0) fail(operation, static_cast<int>(-r));
         if (r == 0) fail(operation, EIO);
@@ -420,11 +426,8 @@ task<std::string> file::pread(std::size_t n, std::int64_t offset) {
     std::size_t done = 0;
     while (done < n) {
         detail::io_await op("file.pread");
-        op.code = detail::io_opcode::read;
-        op.fd = fd_;
-        op.buffer = out.data() + done;
-        op.length = static_cast<std::uint32_t>(std::min(n - done, max_chunk));
-        op.offset = offset + static_cast<std::int64_t>(done);
+        prepare_rw(op, detail::io_opcode::read, fd_, pollable_, out.data() + done, n - done,
+                   offset + static_cast<std::int64_t>(done));
         const std::int64_t r = co_await op;
         if (r < 0) fail("file.pread", static_cast<int>(-r));
         if (r == 0) break;
@@ -443,11 +446,8 @@ task<> file::pwrite(std::string_view data, std::int64_t offset) {
     std::size_t done = 0;
     while (done < data.size()) {
         detail::io_await op("file.pwrite");
-        op.code = detail::io_opcode::write;
-        op.fd = fd_;
-        op.buffer = const_cast<char*>(data.data() + done);
-        op.length = static_cast<std::uint32_t>(std::min(data.size() - done, max_chunk));
-        op.offset = offset + static_cast<std::int64_t>(done);
+        prepare_rw(op, detail::io_opcode::write, fd_, pollable_, data.data() + done, data.size() - done,
+                   offset + static_cast<std::int64_t>(done));
         const std::int64_t r = co_await op;
         if (r < 0) fail("file.pwrite", static_cast<int>(-r));
         if (r == 0) fail("file.pwrite", EIO);
@@ -510,7 +510,11 @@ task<std::int64_t> file::size() {
     const std::int64_t r = co_await op;
     if (r < 0) fail("file.size", static_cast<int>(-r));
     std::int64_t size = static_cast<std::int64_t>(stx.stx_size);
-    if (write_size_ > 0) size = std::max(size, kernel_position("file.size") + static_cast<std::int64_t>(write_size_));
+    if (write_size_ > 0) {
+        // Appended data lands at the end, wherever the position is.
+        size = mode_.append ? size + static_cast<std::int64_t>(write_size_)
+                            : std::max(size, kernel_position("file.size") + static_cast<std::int64_t>(write_size_));
+    }
     co_return size;
 }
 
@@ -567,6 +571,9 @@ task<file> open_file(std::filesystem::path path, open_mode mode, corio::source_l
         ::close(fd);
         throw std::filesystem::filesystem_error("open", path, std::error_code(EISDIR, std::generic_category()));
     }
+    // As Python: an appending file starts at the end, so tell() and size()
+    // count from there before the first write reaches the kernel.
+    if (mode.append) ::lseek(fd, 0, SEEK_END);
     co_return file(fd, std::move(path), mode, where);
 }
 

@@ -157,7 +157,7 @@ public:
         // A pipe, FIFO, terminal or socket that is not ready: wait for
         // readiness in epoll, where cancellation is a deregistration. Regular
         // files cannot be polled (EPERM): they go to the pool.
-        if ((op->code == io_opcode::read || op->code == io_opcode::write) && park(op)) return false;
+        if ((op->code == io_opcode::read || op->code == io_opcode::write) && op->may_poll && park(op)) return false;
         event_loop* loop = tls_loop;
         op->pool_job::run = &run_on_pool;
         op->remote_completion::on_collect = &collected;

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -26,6 +27,11 @@
 #include <corio/run.hpp>
 #include <corio/run_options.hpp>
 #include <corio/task.hpp>
+
+namespace corio {
+// Test names and failure messages say "epoll" or "io_uring", not bytes.
+inline void PrintTo(backend_kind kind, std::ostream* os) { *os << to_string(kind); }
+}  // namespace corio
 
 namespace corio_fs_test {
 

@@ -46,6 +46,7 @@ struct io_op : pool_job, remote_completion {
     int flags = 0;
     std::uint32_t mode = 0;  // openat's mode, statx's mask
     struct statx* statx_buffer = nullptr;
+    bool may_poll = true;  // false for regular files: epoll cannot wait for them
 
     std::int64_t result = 0;
     void (*complete)(io_op*) noexcept = nullptr;  // on the loop thread

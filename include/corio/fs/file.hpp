@@ -127,6 +127,7 @@ private:
 
     int fd_ = -1;
     bool positional_ = false;  // a regular file not in append mode: I/O at pos_
+    bool pollable_ = false;    // a pipe, FIFO, terminal: readiness can be waited for
     bool busy_ = false;
     open_mode mode_;
     std::filesystem::path path_;
