@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """Runs corio's benchmarks and its anchors in one run, prints the table, writes docs/benchmarks.md.
 
-    /usr/bin/python3 bench/compare.py --build build-bench [--quick] [--no-write]
+    /usr/bin/python3 bench/compare.py --build build-bench [--quick] [--no-write] [--only core|files]
 
-Runs, one after the other:
+Two sections, both by default; --only runs one of them and keeps the other's
+part of docs/benchmarks.md as it was.
+
+Section "core" runs, one after the other:
   DIR/bench/corio_bench   Google Benchmark, JSON, N repetitions: the median CPU time per op
   DIR/bench/corio_memory  VmRSS with 1 000 000 tasks sleeping at once
   DIR/bench/asio_anchor   Boost.Asio C++20 coroutines, the same operations
@@ -14,8 +17,17 @@ docs/benchmarks.md with the date, the machine and the exact commands; the
 part of that file between the `notes` markers is kept from one run to the next.
 
 Every figure is CPU time per operation (ns), the median of the repetitions
-of this one run, except memory (MiB resident). Exits non-zero only if
-something failed to run (a missed target is not a failure).
+of this one run, except memory (MiB resident).
+
+Section "files" (bench/compare_files.py) creates its test files in a temp
+dir, warms the page cache and measures file I/O throughput (MB/s, files/s,
+wall time) of corio (DIR/bench/corio_fs_bench, io_uring and epoll), of the
+limits (cat, dd bs=4k, wc -l, plain C++ loops) and of aiofiles
+(bench/anchors/aiofiles_anchor.py on asyncio and uvloop); its table goes
+between the `files` markers of docs/benchmarks.md.
+
+Exits non-zero only if something failed to run (a missed target is not a
+failure).
 """
 import argparse
 import datetime
@@ -28,6 +40,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+import compare_files  # bench/compare_files.py: the "files" section
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
@@ -275,15 +289,8 @@ compiled in Release.
 """
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--build", required=True, help="the build directory (configured with -DCORIO_BUILD_BENCH=ON)")
-    p.add_argument("--quick", action="store_true", help="fewer repetitions, shorter runs (about 1 minute)")
-    p.add_argument("--no-write", action="store_true", help="print the table, do not write docs/benchmarks.md")
-    p.add_argument("--tasks", type=int, default=1_000_000, help="tasks for the memory measurement")
-    args = p.parse_args()
-
-    build = os.path.abspath(args.build)
+def run_core(args, build):
+    """The micro-benchmarks and memory: prints the table; gives (failures, the document's core part)."""
     bench_dir = os.path.join(build, "bench")
     started = datetime.datetime.now().astimezone()
     t_start = time.monotonic()
@@ -339,6 +346,7 @@ def main():
     for f in failures:
         print(f"FAILED: {f}", file=sys.stderr)
 
+    lines = []
     if not args.no_write:
         m = machine()
         lines = [
@@ -401,9 +409,59 @@ def main():
             lines += ["```", ""]
         if failures:
             lines += ["## Failures in this run", ""] + [f"- {f.splitlines()[0]}" for f in failures] + [""]
+    return failures, "\n".join(lines)
+
+
+def read_doc():
+    try:
+        with open(DOC) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def split_files_section(text):
+    """(the text without the files section, the files section or None)."""
+    i, j = text.find(compare_files.BEGIN), text.find(compare_files.END)
+    if i < 0 or j < i:
+        return text, None
+    j += len(compare_files.END)
+    return text[:i].rstrip("\n") + "\n" + text[j:].lstrip("\n"), text[i:j]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--build", required=True, help="the build directory (configured with -DCORIO_BUILD_BENCH=ON)")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions, shorter runs (about 1 minute)")
+    p.add_argument("--no-write", action="store_true", help="print the table, do not write docs/benchmarks.md")
+    p.add_argument("--tasks", type=int, default=1_000_000, help="tasks for the memory measurement")
+    p.add_argument("--only", choices=["core", "files"], default=None,
+                   help="run one section (core: micro-benchmarks and memory; files: file I/O throughput) "
+                        "and keep the other's part of docs/benchmarks.md; default: both")
+    args = p.parse_args()
+
+    build = os.path.abspath(args.build)
+    failures = []
+    old_core, old_files = split_files_section(read_doc())
+    core_text = files_text = None
+    if args.only in (None, "core"):
+        f, core_text = run_core(args, build)
+        failures += f
+    if args.only in (None, "files"):
+        f, files_text = compare_files.run_files(args, build, old_files)
+        failures += f
+
+    if not args.no_write:
+        core = core_text if core_text is not None else old_core.rstrip("\n")
+        if not core.strip():
+            core = "# Benchmarks\n\nWritten by `bench/compare.py` (`make bench`).\n"
+        files = files_text if files_text is not None else old_files
+        text = core.rstrip("\n") + "\n"
+        if files:
+            text += "\n" + files.strip("\n") + "\n"
         os.makedirs(os.path.dirname(DOC), exist_ok=True)
         with open(DOC, "w") as f:
-            f.write("\n".join(lines))
+            f.write(text)
         print(f"wrote {os.path.relpath(DOC, ROOT)}")
 
     return 1 if failures else 0

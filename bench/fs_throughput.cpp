@@ -15,7 +15,7 @@
 //   plain-manyfiles the same, sequential open(2)/read(2) until EOF/close(2): the C++ limit
 //   lines           open F, count the lines of lines() (async_generator), close
 //   make-lines      writes F: --size bytes (cut at a line end) of lines of
-//                   40..120 bytes (about 80 on average), the same text for the
+//                   60..100 bytes (80 on average), the same text for the
 //                   same --seed, so a smaller file is a prefix of a larger one;
 //                   prints {"lines": N, "bytes": B}
 //
@@ -236,7 +236,7 @@ double plain_write(const std::string& path, std::size_t chunk, std::uint64_t siz
 }
 
 double plain_manyfiles(const std::vector<std::filesystem::path>& paths, std::size_t& files, std::uint64_t& bytes) {
-    std::vector<char> buffer(file_read_buffer);
+    std::vector<char> buffer(64 * 1024);
     const auto t0 = clk::now();
     for (const auto& p : paths) {
         const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
@@ -276,7 +276,7 @@ void make_lines(const options& o) {
     std::string line;
     std::uint64_t bytes = 0, lines = 0;
     for (;;) {
-        const std::size_t len = 40 + static_cast<std::size_t>(r.next() % 81);  // 40..120 with the '\n', mean 80
+        const std::size_t len = 60 + static_cast<std::size_t>(r.next() % 41);  // 60..100 with the '\n', mean 80
         if (bytes + len > o.size) break;
         line.resize(len);
         for (std::size_t i = 0; i + 1 < len; ++i) line[i] = alphabet[r.next() % (sizeof alphabet - 1)];
