@@ -43,7 +43,9 @@ corio::task<int> amain() {
     });
 
     co_await corio::with(corio::open("example.txt"), [](corio::file& f) {
-        return corio::for_each(f.lines(), [](const std::string& line) { std::printf("line: %s", line.c_str()); });
+        return corio::for_each(f.lines(), [](std::string_view line) {
+            std::printf("line: %.*s", static_cast<int>(line.size()), line.data());
+        });
     });
     const corio::fs::file_status st = co_await corio::fs::stat("example.txt");
     std::printf("size: %llu\n", static_cast<unsigned long long>(st.size));

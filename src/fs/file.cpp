@@ -88,14 +88,15 @@ open_mode open_mode::parse(std::string_view mode) {
 
 // ------------------------------------------------------------ lifetime
 
-file::file(int fd, std::filesystem::path path, open_mode mode, corio::source_location where)
-    : fd_(fd), mode_(mode), path_(std::move(path)), where_(where) {
-    struct stat st {};
-    if (::fstat(fd_, &st) == 0) {
-        positional_ = S_ISREG(st.st_mode) && !mode_.append;
-        pollable_ = !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode);
-    }
-}
+file::file(int fd, std::filesystem::path path, open_mode mode, std::uint32_t st_mode, std::int64_t size,
+           corio::source_location where)
+    : fd_(fd),
+      positional_(S_ISREG(st_mode) && !mode.append),
+      pollable_(!S_ISREG(st_mode) && !S_ISBLK(st_mode) && !S_ISDIR(st_mode)),
+      mode_(mode),
+      path_(std::move(path)),
+      size_at_open_(S_ISREG(st_mode) ? size : -1),
+      where_(where) {}
 
 file::file(file&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
@@ -105,6 +106,7 @@ file::file(file&& other) noexcept
       mode_(other.mode_),
       path_(std::move(other.path_)),
       pos_(other.pos_),
+      size_at_open_(other.size_at_open_),
       buffer_(std::move(other.buffer_)),
       read_begin_(std::exchange(other.read_begin_, 0)),
       read_end_(std::exchange(other.read_end_, 0)),
@@ -121,6 +123,7 @@ file& file::operator=(file&& other) noexcept {
         mode_ = other.mode_;
         path_ = std::move(other.path_);
         pos_ = other.pos_;
+        size_at_open_ = other.size_at_open_;
         buffer_ = std::move(other.buffer_);
         read_begin_ = std::exchange(other.read_begin_, 0);
         read_end_ = std::exchange(other.read_end_, 0);
@@ -307,33 +310,46 @@ task<std::string> file::read() {
     std::string out(buffer_ ? std::string_view(buffer_.get() + read_begin_, read_end_ - read_begin_)
                             : std::string_view());
     read_begin_ = read_end_ = 0;
-    // Size the string from the file's size when it has one.
-    std::size_t expect = 0;
+    // Size the string from the file's size when it has one (the size seen at
+    // open serves the first read: a hint, since the file may still grow),
+    // one byte more so that EOF is usually seen by the second read.
+    std::size_t capacity = buffer_size;
+    std::int64_t size = -1;
     if (positional_) {
-        struct stat st {};
-        if (::fstat(fd_, &st) == 0 && st.st_size > pos_) expect = static_cast<std::size_t>(st.st_size - pos_);
+        size = std::exchange(size_at_open_, -1);
+        if (size < 0) {
+            struct stat st {};
+            if (::fstat(fd_, &st) == 0) size = st.st_size;
+        }
+        if (size >= 0) capacity = static_cast<std::size_t>(std::max<std::int64_t>(size - pos_, 0)) + 1;
     }
     std::size_t used = out.size();
-    out.resize(used + std::max<std::size_t>(expect + 1, buffer_size));
+    out.resize(used + capacity);
     for (;;) {
         if (used == out.size()) out.resize(out.size() * 2);
-        const std::size_t n = co_await kernel_read(out.data() + used, out.size() - used, "file.read");
+        const std::size_t want = out.size() - used;
+        const std::size_t n = co_await kernel_read(out.data() + used, want, "file.read");
         if (n == 0) break;
         used += n;
+        // A short read that reaches the size the file had before it is EOF
+        // at that moment: had the file grown since, this read, which asked
+        // for a byte more, would have been full. That saves the read that
+        // would only say 0.
+        if (size >= 0 && n < want && pos_ >= size) break;
     }
     out.resize(used);
     co_return out;
 }
 
 // The next line, if the read-ahead holds all of it (the fast path of lines()).
-bool file::take_buffered_line(std::string& line) noexcept {
-    const char* begin = buffer_.get() + read_begin_;
+bool file::take_buffered_line(std::string_view& line) noexcept {
     const std::size_t avail = read_end_ - read_begin_;
     if (avail == 0) return false;
+    const char* begin = buffer_.get() + read_begin_;
     const void* nl = std::memchr(begin, '\n', avail);
     if (nl == nullptr) return false;
     const std::size_t n = static_cast<std::size_t>(static_cast<const char*>(nl) - begin) + 1;
-    line.assign(begin, n);
+    line = std::string_view(begin, n);
     read_begin_ += n;
     return true;
 }
@@ -364,15 +380,17 @@ task<std::string> file::readline() {
     co_return line;
 }
 
-async_generator<std::string> file::lines() {
-    std::string line;
+async_generator<std::string_view> file::lines() {
+    std::string spill;  // a line that crosses the end of the read-ahead
+    std::string_view line;
     for (;;) {
         if (busy_ || fd_ < 0) {
             begin("file.lines", true, false);  // throws the right error
         }
         if (!take_buffered_line(line)) {
-            line.clear();
-            if (!co_await read_line_into(line)) co_return;
+            spill.clear();
+            if (!co_await read_line_into(spill)) co_return;
+            line = spill;
         }
         co_yield line;
     }
@@ -382,6 +400,7 @@ async_generator<std::string> file::lines() {
 
 task<> file::write(std::string_view data) {
     auto guard = begin("file.write", false, true);
+    size_at_open_ = -1;
     if (read_end_ != read_begin_) drop_read_ahead();
     read_begin_ = read_end_ = 0;
     if (write_size_ + data.size() <= buffer_size && data.size() < buffer_size) {
@@ -547,6 +566,7 @@ task<> file::close() {
     op.code = detail::io_opcode::close;
     op.fd = std::exchange(fd_, -1);
     op.cancellable = false;  // the descriptor is released whatever happens
+    op.quick_close = !mode_.writable;
     const std::int64_t r = co_await op;
     if (r < 0 && r != -EINTR) fail("file.close", static_cast<int>(-r));
 }
@@ -567,14 +587,15 @@ task<file> open_file(std::filesystem::path path, open_mode mode, corio::source_l
         throw std::filesystem::filesystem_error("open", path, std::error_code(static_cast<int>(-r), std::generic_category()));
     const int fd = static_cast<int>(r);
     struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {  // O_RDONLY opens a directory; Python refuses it
+    if (::fstat(fd, &st) != 0) st.st_mode = 0;
+    if (S_ISDIR(st.st_mode)) {  // O_RDONLY opens a directory; Python refuses it
         ::close(fd);
         throw std::filesystem::filesystem_error("open", path, std::error_code(EISDIR, std::generic_category()));
     }
     // As Python: an appending file starts at the end, so tell() and size()
     // count from there before the first write reaches the kernel.
     if (mode.append) ::lseek(fd, 0, SEEK_END);
-    co_return file(fd, std::move(path), mode, where);
+    co_return file(fd, std::move(path), mode, st.st_mode, st.st_size, where);
 }
 
 }  // namespace detail

@@ -78,6 +78,10 @@ std::int64_t try_now(io_op& op) noexcept {
             const std::int64_t r = result_of(::syscall(SYS_openat2, op.fd, op.path, &how, sizeof how));
             return r == -ENOSYS || r == -EINVAL ? -EAGAIN : r;  // kernels before 5.12
         }
+        case io_opcode::close:
+            // Closing a read-only file writes nothing back: no wait, even
+            // on NFS, so no round trip through the pool.
+            return op.quick_close ? result_of(::close(op.fd)) : -EAGAIN;
         default: return -EAGAIN;
     }
 }

@@ -157,12 +157,14 @@ std::string joined(const std::vector<std::string>& lines) {
 corio::task<std::vector<std::string>> all_lines(corio::file& f) {
     std::vector<std::string> out;
     auto gen = f.lines();
-    while (auto line = co_await gen.next()) out.push_back(*line);
+    while (auto line = co_await gen.next()) out.emplace_back(*line);
     co_return out;
 }
 
-corio::task<std::optional<std::string>> next_line(corio::async_generator<std::string>& gen) {
-    co_return co_await gen.next();
+corio::task<std::optional<std::string>> next_line(corio::async_generator<std::string_view>& gen) {
+    auto line = co_await gen.next();
+    if (!line) co_return std::nullopt;
+    co_return std::string(*line);
 }
 
 // Every line of `f` through readline().
@@ -455,13 +457,13 @@ TEST_P(file_test, for_each_over_lines) {
     std::vector<std::string> got;
     run([&]() -> corio::task<> {
         corio::file f = co_await corio::open(p);
-        auto collect = [&got](std::string line) { got.push_back(std::move(line)); };
+        auto collect = [&got](std::string_view line) { got.emplace_back(line); };
         co_await corio::for_each(f.lines(), collect);
         // An awaiting body works too, and a generator used by reference.
         co_await f.seek(0);
         int count = 0;
         auto gen = f.lines();
-        auto count_line = [&count](std::string) -> corio::task<> {
+        auto count_line = [&count](std::string_view) -> corio::task<> {
             ++count;
             co_await corio::sleep(0s);
         };

@@ -47,6 +47,9 @@ struct io_op : pool_job, remote_completion {
     std::uint32_t mode = 0;  // openat's mode, statx's mask
     struct statx* statx_buffer = nullptr;
     bool may_poll = true;  // false for regular files: epoll cannot wait for them
+    // A close with nothing to write back (a read-only file): quick even on
+    // network filesystems, so a backend may do it inline.
+    bool quick_close = false;
 
     std::int64_t result = 0;
     void (*complete)(io_op*) noexcept = nullptr;  // on the loop thread

@@ -77,10 +77,11 @@ public:
     task<std::size_t> read_into(std::span<char> into);
     /// One line with its '\n'; the last line without one as it is; "" at EOF.
     task<std::string> readline();
-    /// What readline() gives, line after line, until EOF. The yielded string
-    /// is reused for the next line: copy it to keep it. The file must outlive
-    /// the generator.
-    async_generator<std::string> lines();
+    /// The lines readline() would give, until EOF, as views into the file's
+    /// buffer: no allocation per line. A view is valid until the next line
+    /// is asked for; make a std::string of it to keep it. The file must
+    /// outlive the generator.
+    async_generator<std::string_view> lines();
 
     /// Writes all of `data` (through the buffer when it is small).
     task<> write(std::string_view data);
@@ -108,8 +109,10 @@ public:
     const std::filesystem::path& path() const noexcept { return path_; }
     const open_mode& mode() const noexcept { return mode_; }
 
-    // For open(): takes ownership of a descriptor just opened.
-    file(int fd, std::filesystem::path path, open_mode mode, corio::source_location where);
+    // For open(): takes ownership of a descriptor just opened, whose fstat
+    // gave `st_mode` and `size`.
+    file(int fd, std::filesystem::path path, open_mode mode, std::uint32_t st_mode, std::int64_t size,
+         corio::source_location where);
 
 private:
     struct use;
@@ -119,7 +122,7 @@ private:
     task<> flush_buffer(const char* operation);
     task<bool> fill_buffer(const char* operation);
     task<bool> read_line_into(std::string& line);
-    bool take_buffered_line(std::string& line) noexcept;
+    bool take_buffered_line(std::string_view& line) noexcept;
     void drop_read_ahead();
     void flush_and_close_now() noexcept;
     std::int64_t kernel_position(const char* operation);
@@ -132,6 +135,7 @@ private:
     open_mode mode_;
     std::filesystem::path path_;
     std::int64_t pos_ = 0;  // positional: where the next kernel read or write goes
+    std::int64_t size_at_open_ = -1;  // sizes read()'s string once, without another fstat
     std::unique_ptr<char[]> buffer_;
     std::size_t read_begin_ = 0, read_end_ = 0;  // read-ahead in buffer_
     std::size_t write_size_ = 0;                 // pending writes in buffer_
