@@ -1,5 +1,15 @@
 #include <corio/detail/thread_pool.hpp>
 
+#include <chrono>
+
+namespace {
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+}  // namespace
+
 namespace corio::detail {
 
 thread_pool::thread_pool(std::size_t max_threads) : max_threads_(max_threads == 0 ? 1 : max_threads) {}
@@ -21,6 +31,8 @@ void thread_pool::submit(pool_job* job) {
         if (tail_ != nullptr) tail_->next = job;
         else head_ = job;
         tail_ = job;
+        const std::size_t queued = queued_.fetch_add(1, std::memory_order_release) + 1;
+        if (queued <= spinning_) return;  // a polling worker takes it
         start_thread = idle_ == 0 && threads_.size() < max_threads_;
         if (start_thread) threads_.emplace_back([this] { work(); });
     }
@@ -35,6 +47,7 @@ bool thread_pool::withdraw(pool_job* job) noexcept {
         if (prev != nullptr) prev->next = j->next;
         else head_ = j->next;
         if (tail_ == j) tail_ = prev;
+        queued_.fetch_sub(1, std::memory_order_relaxed);
         return true;
     }
     return false;
@@ -43,6 +56,15 @@ bool thread_pool::withdraw(pool_job* job) noexcept {
 void thread_pool::work() {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
+        if (head_ == nullptr && !stopping_) {
+            ++spinning_;
+            lock.unlock();
+            const auto give_up = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+            while (queued_.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < give_up)
+                for (int i = 0; i < 32; ++i) cpu_relax();
+            lock.lock();
+            --spinning_;
+        }
         while (head_ == nullptr && !stopping_) {
             ++idle_;
             ready_.wait(lock);
@@ -52,6 +74,7 @@ void thread_pool::work() {
         pool_job* job = head_;
         head_ = job->next;
         if (head_ == nullptr) tail_ = nullptr;
+        queued_.fetch_sub(1, std::memory_order_relaxed);
         lock.unlock();
         job->run(job);
         lock.lock();
