@@ -367,24 +367,25 @@ int emfile_child(corio::backend_kind backend, const stdfs::path& dir) {
     corio_fs_test::run_on(backend, [&]() -> corio::task<> {
         const int fds_at_start = open_fd_count();
         std::vector<corio::file> files;
-        fs_failure refused;
+        std::exception_ptr error;
         stdfs::path refused_path;
-        for (int i = 0; i < 200 && !refused.thrown; ++i) {
+        for (int i = 0; i < 200 && !error; ++i) {
             refused_path = dir / ("emfile" + std::to_string(i));
-            std::exception_ptr e;
             try {
                 files.push_back(co_await corio::open(refused_path, "w"));
             } catch (...) {
-                e = std::current_exception();
+                error = std::current_exception();
             }
-            refused = describe(e);
-            if (!refused.thrown && !refused.other.empty()) break;
         }
+        const std::size_t opened = files.size();
+        for (auto& f : files) co_await f.close();
+        // Looked at only now: at the limit, UBSan's vptr check cannot run
+        // (it probes memory through a pipe, which needs descriptors).
+        const fs_failure refused = describe(error);
         if (!refused.thrown) status |= 1;
         if (refused.code != EMFILE) status |= 2;
         if (refused.path1 != refused_path || !contains(refused.what, refused_path.string())) status |= 4;
-        if (files.size() < 10) status |= 8;  // the limit, not something else, stopped us
-        for (auto& f : files) co_await f.close();
+        if (opened < 10) status |= 8;  // the limit, not something else, stopped us
         if (open_fd_count() != fds_at_start) status |= 16;
         try {
             corio::file again = co_await corio::open(dir / "after", "w");
