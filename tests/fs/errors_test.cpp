@@ -45,42 +45,9 @@ namespace stdfs = std::filesystem;
 
 class fs_errors : public corio_fs_test::backend_test {};
 
-struct fs_failure {
-    bool thrown = false;  // a filesystem_error
-    std::string other;    // what() of anything else thrown ("" if nothing)
-    int code = 0;
-    stdfs::path path1;
-    std::string what;
-};
-
-fs_failure describe(const std::exception_ptr& e) {
-    fs_failure f;
-    if (!e) return f;
-    try {
-        std::rethrow_exception(e);
-    } catch (const stdfs::filesystem_error& x) {
-        f.thrown = true;
-        f.code = x.code().value();
-        f.path1 = x.path1();
-        f.what = x.what();
-    } catch (const std::exception& x) {
-        f.other = x.what();
-    } catch (const corio::cancelled_error&) {
-        f.other = "cancelled";
-    }
-    return f;
-}
-
-template <class T>
-corio::task<fs_failure> failure_of(corio::task<T> t) {
-    std::exception_ptr e;
-    try {
-        co_await std::move(t);
-    } catch (...) {
-        e = std::current_exception();
-    }
-    co_return describe(e);
-}
+using corio_fs_test::describe;
+using corio_fs_test::failure_of;
+using corio_fs_test::fs_failure;
 
 // Opens `p` with `mode` and closes it again: the failure, if any.
 corio::task<fs_failure> open_failure(stdfs::path p, std::string mode) {
@@ -94,7 +61,7 @@ corio::task<fs_failure> open_failure(stdfs::path p, std::string mode) {
     co_return describe(e);
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using corio_fs_test::contains;
 
 void expect_failure(const fs_failure& f, int code, const stdfs::path& p, const std::string& what) {
     EXPECT_TRUE(f.thrown) << what << ": no filesystem_error (" << f.other << ")";

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <optional>
 #include <ostream>
@@ -24,6 +25,7 @@
 #include <system_error>
 #include <utility>
 
+#include <corio/errors.hpp>
 #include <corio/run.hpp>
 #include <corio/run_options.hpp>
 #include <corio/task.hpp>
@@ -192,6 +194,47 @@ protected:
 private:
     std::optional<temp_dir> dir_;
 };
+
+// What a filesystem_error said, for assertions outside the coroutine.
+struct fs_failure {
+    bool thrown = false;  // a filesystem_error
+    std::string other;    // what() of anything else thrown ("" if nothing)
+    int code = 0;         // errno
+    std::filesystem::path path1, path2;
+    std::string what;
+};
+
+inline fs_failure describe(const std::exception_ptr& e) {
+    fs_failure f;
+    if (!e) return f;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::filesystem::filesystem_error& x) {
+        f.thrown = true;
+        f.code = x.code().value();
+        f.path1 = x.path1();
+        f.path2 = x.path2();
+        f.what = x.what();
+    } catch (const std::exception& x) {
+        f.other = x.what();
+    } catch (const corio::cancelled_error&) {
+        f.other = "cancelled";
+    }
+    return f;
+}
+
+template <class T>
+corio::task<fs_failure> failure_of(corio::task<T> t) {
+    std::exception_ptr e;
+    try {
+        co_await std::move(t);
+    } catch (...) {
+        e = std::current_exception();
+    }
+    co_return describe(e);
+}
+
+inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 inline std::string backend_name(const testing::TestParamInfo<corio::backend_kind>& info) {
     return corio::to_string(info.param);

@@ -36,33 +36,9 @@ namespace stdfs = std::filesystem;
 
 class fs_operations : public corio_fs_test::backend_test {};
 
-// What a filesystem_error said, for assertions outside the coroutine.
-struct fs_failure {
-    bool thrown = false;      // a filesystem_error
-    std::string other;        // what() of anything else thrown
-    int code = 0;             // errno
-    stdfs::path path1, path2;
-    std::string what;
-};
-
-template <class T>
-corio::task<fs_failure> failure_of(corio::task<T> t) {
-    fs_failure f;
-    try {
-        co_await std::move(t);
-    } catch (const stdfs::filesystem_error& e) {
-        f.thrown = true;
-        f.code = e.code().value();
-        f.path1 = e.path1();
-        f.path2 = e.path2();
-        f.what = e.what();
-    } catch (const std::exception& e) {
-        f.other = e.what();
-    }
-    co_return f;
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using corio_fs_test::contains;
+using corio_fs_test::failure_of;
+using corio_fs_test::fs_failure;
 
 // A failure with `code` naming `p`.
 void expect_failure(const fs_failure& f, int code, const stdfs::path& p, const char* what) {
