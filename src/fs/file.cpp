@@ -211,15 +211,19 @@ task<std::size_t> file::kernel_read(char* into, std::size_t n, const char* opera
     co_return static_cast<std::size_t>(r);
 }
 
-// Writes all of it at the position, advancing it as the kernel takes it.
-task<> file::kernel_write(const char* data, std::size_t n, const char* operation) {
+// Writes all of it: at `offset` when it is >= 0 (pwrite: the position does
+// not move), else at the position, advancing it as the kernel takes it.
+task<> file::kernel_write(const char* data, std::size_t n, std::int64_t offset, const char* operation) {
+    const bool at_position = offset < 0;
     while (n > 0) {
         detail::io_await op(operation);
-        prepare_rw(op, detail::io_opcode::write, fd_, pollable_, data, n, positional_ ? pos_ : -1);
+        prepare_rw(op, detail::io_opcode::write, fd_, pollable_, data, n,
+                   at_position ? (positional_ ? pos_ : -1) : offset);
         const std::int64_t r = co_await op;
         if (r < 0) fail(operation, static_cast<int>(-r));
         if (r == 0) fail(operation, EIO);
-        pos_ += r;
+        if (at_position) pos_ += r;
+        else offset += r;
         data += r;
         n -= static_cast<std::size_t>(r);
     }
@@ -416,7 +420,7 @@ task<> file::write(std::string_view data) {
         write_size_ = data.size();
         co_return;
     }
-    co_await kernel_write(data.data(), data.size(), "file.write");
+    co_await kernel_write(data.data(), data.size(), -1, "file.write");
 }
 
 task<> file::flush() {
@@ -462,16 +466,7 @@ task<> file::pwrite(std::string_view data, std::int64_t offset) {
     if (write_size_ > 0) co_await flush_buffer("file.pwrite");
     // The read-ahead may hold what we overwrite.
     if (read_end_ != read_begin_) drop_read_ahead();
-    std::size_t done = 0;
-    while (done < data.size()) {
-        detail::io_await op("file.pwrite");
-        prepare_rw(op, detail::io_opcode::write, fd_, pollable_, data.data() + done, data.size() - done,
-                   offset + static_cast<std::int64_t>(done));
-        const std::int64_t r = co_await op;
-        if (r < 0) fail("file.pwrite", static_cast<int>(-r));
-        if (r == 0) fail("file.pwrite", EIO);
-        done += static_cast<std::size_t>(r);
-    }
+    co_await kernel_write(data.data(), data.size(), offset, "file.pwrite");
 }
 
 task<std::int64_t> file::seek(std::int64_t offset, int whence) {

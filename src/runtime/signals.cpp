@@ -124,8 +124,7 @@ int signal_registry::dispatch() {
         }
         task<> t = e.start();  // copies the callback into the new task's frame
         auto h = t.release();
-        fiber* f = loop_.start_fiber(h, &h.promise(), &loop_.detached_scope(), {});
-        (void)f;
+        loop_.start_fiber(h, &h.promise(), &loop_.detached_scope(), {});
     }
     return shutdown;
 }

@@ -118,7 +118,7 @@ private:
     struct use;
     use begin(const char* operation, bool reading, bool writing);
     task<std::size_t> kernel_read(char* into, std::size_t n, const char* operation);
-    task<> kernel_write(const char* data, std::size_t n, const char* operation);
+    task<> kernel_write(const char* data, std::size_t n, std::int64_t offset, const char* operation);
     task<> flush_buffer(const char* operation);
     task<bool> fill_buffer(const char* operation);
     task<bool> read_line_into(std::string& line);
