@@ -14,6 +14,11 @@
 #include <corio/fs/file.hpp>
 #include <corio/fs/operations.hpp>
 #include <corio/gather.hpp>
+#include <corio/net/address.hpp>
+#include <corio/net/datagram.hpp>
+#include <corio/net/resolve.hpp>
+#include <corio/net/server.hpp>
+#include <corio/net/stream.hpp>
 #include <corio/run.hpp>
 #include <corio/run_options.hpp>
 #include <corio/shield.hpp>

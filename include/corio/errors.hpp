@@ -7,9 +7,11 @@
 // rethrow it.
 #pragma once
 
+#include <cstddef>
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace corio {
@@ -38,6 +40,34 @@ public:
 private:
     std::vector<std::exception_ptr> errors_;
     std::string message_;
+};
+
+/// stream::read_exactly / read_until met EOF first (asyncio.IncompleteReadError).
+class incomplete_read_error : public std::runtime_error {
+public:
+    incomplete_read_error(std::string partial, std::size_t expected, const std::string& what)
+        : std::runtime_error(what), partial_(std::move(partial)), expected_(expected) {}
+    /// What came before EOF.
+    const std::string& partial() const noexcept { return partial_; }
+    /// The bytes asked for (read_exactly), or 0 (read_until: unknown).
+    std::size_t expected() const noexcept { return expected_; }
+
+private:
+    std::string partial_;
+    std::size_t expected_;
+};
+
+/// stream::read_until / readline found no separator within the stream's
+/// limit (asyncio.LimitOverrunError). The bytes stay buffered.
+class limit_overrun_error : public std::runtime_error {
+public:
+    limit_overrun_error(std::size_t consumed, const std::string& what)
+        : std::runtime_error(what), consumed_(consumed) {}
+    /// The bytes buffered when the limit was passed.
+    std::size_t consumed() const noexcept { return consumed_; }
+
+private:
+    std::size_t consumed_;
 };
 
 /// True when `e` holds a cancelled_error.

@@ -8,7 +8,9 @@
 // backends, lives here too.
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -34,6 +36,8 @@ namespace corio::detail {
 
 namespace {
 
+constexpr int connect_started = 1;  // io_op::flags of a connect: the epoll backend's own mark
+
 std::int64_t result_of(long r) noexcept { return r < 0 ? -errno : r; }
 
 // The blocking system call behind `op`, run on a pool thread.
@@ -54,8 +58,8 @@ std::int64_t run_blocking(io_op& op) noexcept {
         case io_opcode::renameat: return result_of(::renameat(op.fd, op.path, op.fd2, op.path2));
         case io_opcode::unlinkat: return result_of(::unlinkat(op.fd, op.path, op.flags));
         case io_opcode::mkdirat: return result_of(::mkdirat(op.fd, op.path, static_cast<mode_t>(op.mode)));
+        default: return -ENOSYS;  // sockets never reach the pool
     }
-    return -ENOSYS;
 }
 
 // The non-blocking attempt. -EAGAIN: it would block; -EOPNOTSUPP: this file
@@ -82,7 +86,62 @@ std::int64_t try_now(io_op& op) noexcept {
             // Closing a read-only file writes nothing back: no wait, even
             // on NFS, so no round trip through the pool.
             return op.quick_close ? result_of(::close(op.fd)) : -EAGAIN;
+        case io_opcode::recv: return result_of(::recv(op.fd, op.buffer, op.length, op.flags | MSG_DONTWAIT));
+        case io_opcode::send:
+            return result_of(::send(op.fd, op.buffer, op.length, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL));
+        case io_opcode::recvmsg:
+            return result_of(::recvmsg(op.fd, static_cast<msghdr*>(op.buffer), op.flags | MSG_DONTWAIT));
+        case io_opcode::sendmsg:
+            return result_of(
+                ::sendmsg(op.fd, static_cast<msghdr*>(op.buffer), op.flags | MSG_DONTWAIT | MSG_NOSIGNAL));
+        case io_opcode::accept:
+            return result_of(::accept4(op.fd, static_cast<sockaddr*>(op.buffer),
+                                       reinterpret_cast<socklen_t*>(op.address_length),
+                                       SOCK_NONBLOCK | SOCK_CLOEXEC));
+        case io_opcode::connect: {
+            if ((op.flags & connect_started) == 0) {
+                const std::int64_t r =
+                    result_of(::connect(op.fd, static_cast<const sockaddr*>(op.buffer), op.length));
+                if (r == -EINPROGRESS) {
+                    op.flags |= connect_started;
+                    return -EAGAIN;
+                }
+                // A Unix socket whose listener's backlog is full says EAGAIN
+                // and must call connect again later: the caller retries.
+                return r == -EAGAIN ? -EALREADY : r;
+            }
+            int error = 0;
+            socklen_t size = sizeof error;
+            if (::getsockopt(op.fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) return -errno;
+            if (error != 0) return -error;
+            sockaddr_storage peer{};
+            socklen_t peer_size = sizeof peer;
+            // Writable without an error yet not connected: still in progress.
+            if (::getpeername(op.fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0)
+                return errno == ENOTCONN ? -EAGAIN : -errno;
+            return 0;
+        }
+        case io_opcode::poll: {
+            pollfd p{op.fd, static_cast<short>(op.mode), 0};
+            const int r = ::poll(&p, 1, 0);
+            if (r < 0) return -errno;
+            return r == 0 ? -EAGAIN : p.revents;
+        }
         default: return -EAGAIN;
+    }
+}
+
+bool is_socket_op(io_opcode code) noexcept { return code >= io_opcode::recv; }
+
+// Socket ops that wait for the socket to become readable (the others wait
+// for writable).
+bool waits_readable(const io_op& op) noexcept {
+    switch (op.code) {
+        case io_opcode::recv:
+        case io_opcode::recvmsg:
+        case io_opcode::accept: return true;
+        case io_opcode::poll: return (op.mode & POLLIN) != 0;
+        default: return false;
     }
 }
 
@@ -143,6 +202,18 @@ public:
             const int fd = static_cast<int>(events[i].data.u64 - 1);
             const std::uint32_t ev = events[i].events;
             watch& w = watches_[static_cast<std::size_t>(fd)];
+            if (w.edge) {
+                if ((ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) w.hung_up = true;
+                if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+                    w.maybe_readable = true;
+                    if (w.reader != nullptr) {
+                        if (w.reader->multishot) accept_all(w);
+                        else retry(w.reader, w.reader);
+                    }
+                }
+                if (w.writer != nullptr && (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) retry(w.writer, w.writer);
+                continue;
+            }
             if (w.reader != nullptr && (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) retry(w.reader, w.reader);
             if (w.writer != nullptr && (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) retry(w.writer, w.writer);
             update(fd);
@@ -153,6 +224,7 @@ public:
     bool has_pending() const noexcept override { return watching_ != 0; }
 
     bool submit(io_op* op) override {
+        if (is_socket_op(op->code)) return submit_socket(op);
         const std::int64_t r = try_now(*op);
         if (r != -EAGAIN && r != -EOPNOTSUPP) {
             op->result = r;
@@ -178,8 +250,9 @@ public:
             if (slot != nullptr) {
                 *slot = nullptr;
                 --watching_;
-                update(op->fd);
+                if (!w.edge) update(op->fd);
                 op->result = -ECANCELED;
+                op->more = false;
                 op->complete(op);
                 return;
             }
@@ -200,12 +273,105 @@ public:
         [[maybe_unused]] ssize_t r = ::write(wake_fd_, &one, sizeof one);
     }
 
+    void forget(int fd) noexcept override {
+        if (fd < 0 || static_cast<std::size_t>(fd) >= watches_.size()) return;
+        watch& w = watches_[static_cast<std::size_t>(fd)];
+        if (w.registered != 0) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+        w = watch{};
+    }
+
 private:
+    // What epoll knows of one fd. Pipes and FIFOs are registered
+    // level-triggered only while an op waits on them. Sockets are registered
+    // once, edge-triggered for both directions, until forget(): no epoll_ctl
+    // per wait. An op always tries its system call before it parks, so an
+    // edge that came while nobody waited is never needed.
     struct watch {
         io_op* reader = nullptr;
         io_op* writer = nullptr;
         std::uint32_t registered = 0;  // the events epoll has for this fd (0: not added)
+        bool edge = false;
+        // False after a stream socket's read came back short or EAGAIN, until
+        // the next readable edge: a read can then wait without trying.
+        bool maybe_readable = true;
+        // EOF or an error is pending (sticky): a short read may have taken
+        // the data in front of a FIN whose edge was already seen.
+        bool hung_up = false;
     };
+
+    bool submit_socket(io_op* op) {
+        const auto fd = static_cast<std::size_t>(op->fd);
+        if (fd >= watches_.size()) watches_.resize(fd + 64);
+        watch* w = &watches_[fd];
+        const bool reads = waits_readable(*op);
+        if (op->multishot) {
+            // Parked until cancelled; an edge delivers every pending
+            // connection. MOD re-arms an already registered socket, which
+            // queues an event at once when connections are waiting.
+            if (w->reader != nullptr || !register_edge(op->fd, true)) {
+                op->result = w->reader != nullptr ? -EBUSY : -errno;
+                return true;
+            }
+            w = &watches_[fd];
+            w->reader = op;
+            ++watching_;
+            return false;
+        }
+        const bool skip_try = reads && op->stream_socket && w->registered != 0 && !w->maybe_readable && !w->hung_up;
+        if (!skip_try) {
+            const std::int64_t r = try_now(*op);
+            if (r != -EAGAIN) {
+                if (op->stream_socket && op->code == io_opcode::recv && r > 0 && r < op->length)
+                    w->maybe_readable = false;
+                op->result = r == -EALREADY ? -EAGAIN : r;
+                return true;
+            }
+            if (reads) w->maybe_readable = false;
+        }
+        io_op*& slot = reads ? w->reader : w->writer;
+        if (slot != nullptr) {  // one reader and one writer per socket
+            op->result = -EBUSY;
+            return true;
+        }
+        if (w->registered == 0 && !register_edge(op->fd, false)) {
+            op->result = -errno;
+            return true;
+        }
+        slot = op;
+        ++watching_;
+        return false;
+    }
+
+    bool register_edge(int fd, bool rearm) noexcept {
+        watch& w = watches_[static_cast<std::size_t>(fd)];
+        if (w.registered != 0 && !rearm) return true;
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        ev.data.u64 = static_cast<std::uint64_t>(fd) + 1;
+        if (::epoll_ctl(epoll_fd_, w.registered == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) != 0) return false;
+        w.registered = ev.events;
+        w.edge = true;
+        return true;
+    }
+
+    // A multishot accept's edge: every connection waiting, one completion
+    // each. The callback may cancel the op (a server at its connection
+    // limit), which ends the loop.
+    void accept_all(watch& w) noexcept {
+        io_op* op = w.reader;
+        while (w.reader == op) {
+            std::int64_t r = try_now(*op);
+            if (r == -EAGAIN) return;
+            if (r == -ECONNABORTED || r == -EINTR || r == -EPROTO) continue;  // that peer gave up
+            if (r < 0) {
+                w.reader = nullptr;
+                --watching_;
+            }
+            op->result = r;
+            op->more = r >= 0;
+            op->complete(op);
+        }
+    }
 
     bool park(io_op* op) {
         const auto fd = static_cast<std::size_t>(op->fd);
@@ -245,6 +411,9 @@ private:
     void retry(io_op* op, io_op*& slot) noexcept {
         std::int64_t r = try_now(*op);
         if (r == -EAGAIN) return;  // spurious: keep waiting
+        if (r == -EALREADY) r = -EAGAIN;  // a Unix connect to a full backlog
+        if (op->stream_socket && op->code == io_opcode::recv && r > 0 && r < op->length)
+            watches_[static_cast<std::size_t>(op->fd)].maybe_readable = false;
         if (r == -EOPNOTSUPP) {
             // No RWF_NOWAIT here (pipes, terminals): the fd is ready, so a
             // plain read returns what is there, and a write of at most

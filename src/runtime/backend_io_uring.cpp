@@ -8,6 +8,7 @@
 // io_uring_setup (Docker's default seccomp profile: EPERM), so make_backend
 // probes it at run time and falls back to epoll for `automatic`.
 #include <liburing.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -88,7 +89,8 @@ public:
             } else if (tag != cancel_tag) {
                 auto* op = reinterpret_cast<io_op*>(static_cast<std::uintptr_t>(tag));
                 op->result = cqe->res;
-                --in_flight_;
+                op->more = (cqe->flags & IORING_CQE_F_MORE) != 0;
+                if (!op->more) --in_flight_;  // a multishot op stays in flight while MORE is set
                 op->complete(op);
             }
         }
@@ -124,6 +126,30 @@ public:
             case io_opcode::mkdirat:
                 ::io_uring_prep_mkdirat(sqe, op->fd, op->path, static_cast<mode_t>(op->mode));
                 break;
+            case io_opcode::recv: ::io_uring_prep_recv(sqe, op->fd, op->buffer, op->length, op->flags); break;
+            case io_opcode::send:
+                ::io_uring_prep_send(sqe, op->fd, op->buffer, op->length, op->flags | MSG_NOSIGNAL);
+                break;
+            case io_opcode::recvmsg:
+                ::io_uring_prep_recvmsg(sqe, op->fd, static_cast<msghdr*>(op->buffer), static_cast<unsigned>(op->flags));
+                break;
+            case io_opcode::sendmsg:
+                ::io_uring_prep_sendmsg(sqe, op->fd, static_cast<const msghdr*>(op->buffer),
+                                        static_cast<unsigned>(op->flags | MSG_NOSIGNAL));
+                break;
+            case io_opcode::accept: {
+                auto* address = static_cast<sockaddr*>(op->buffer);
+                auto* length = reinterpret_cast<socklen_t*>(op->address_length);
+                if (op->multishot)
+                    ::io_uring_prep_multishot_accept(sqe, op->fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                else
+                    ::io_uring_prep_accept(sqe, op->fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                break;
+            }
+            case io_opcode::connect:
+                ::io_uring_prep_connect(sqe, op->fd, static_cast<const sockaddr*>(op->buffer), op->length);
+                break;
+            case io_opcode::poll: ::io_uring_prep_poll_add(sqe, op->fd, op->mode); break;
         }
         ::io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uintptr_t>(op));
         ++in_flight_;
@@ -135,6 +161,8 @@ public:
         ::io_uring_prep_cancel64(sqe, reinterpret_cast<std::uintptr_t>(op), 0);
         ::io_uring_sqe_set_data64(sqe, cancel_tag);
     }
+
+    void forget(int) noexcept override {}  // the ring keeps nothing per descriptor
 
     void wake() noexcept override {
         const std::uint64_t one = 1;

@@ -4,7 +4,7 @@
 // (for I/O completions, or a wake-up from another thread) until the next timer
 // is due. I/O awaiters hand their io_op to `submit` and are resumed by its
 // `complete` callback. One class per backend, in its own file (a kqueue
-// backend would implement these five functions).
+// backend would implement these six functions).
 #pragma once
 
 #include <chrono>
@@ -35,6 +35,10 @@ public:
     /// Asks the kernel to abandon `op`; its completion still comes (with
     /// -ECANCELED, or its result when it had already finished).
     virtual void cancel(io_op* op) noexcept = 0;
+    /// `fd` is about to be closed with no op in flight: drop what the
+    /// backend keeps for it (epoll's registration), since the number will
+    /// be reused.
+    virtual void forget(int fd) noexcept = 0;
 };
 
 /// The backend for `requested` (`automatic` reads CORIO_BACKEND, then probes).

@@ -32,6 +32,15 @@ enum class io_opcode : std::uint8_t {
     renameat,  // dir_fd, path, dir_fd2, path2
     unlinkat,  // dir_fd, path, flags (AT_REMOVEDIR)
     mkdirat,   // dir_fd, path, mode
+    // Sockets (always O_NONBLOCK): epoll tries the call at once and otherwise
+    // waits for readiness (edge-triggered, registered once per socket).
+    recv,     // fd, buffer, length, flags (MSG_*)
+    send,     // fd, buffer, length, flags (MSG_NOSIGNAL is always added)
+    recvmsg,  // fd, buffer = msghdr*, flags
+    sendmsg,  // fd, buffer = msghdr*, flags (MSG_NOSIGNAL is always added)
+    accept,   // fd, buffer = sockaddr*, address_length; multishot where asked
+    connect,  // fd, buffer = sockaddr*, length = its size
+    poll,     // fd, mode = POLLIN or POLLOUT; result: the events seen
 };
 
 struct io_op : pool_job, remote_completion {
@@ -50,6 +59,15 @@ struct io_op : pool_job, remote_completion {
     // A close with nothing to write back (a read-only file): quick even on
     // network filesystems, so a backend may do it inline.
     bool quick_close = false;
+    // A stream socket: a read that returns less than asked drained it, so
+    // the epoll backend can wait for readiness without trying first.
+    bool stream_socket = false;
+    // accept: keep accepting (io_uring's multishot accept; on epoll the op
+    // stays parked). `complete` then runs once per connection with `more`
+    // true, and a last time with `more` false (an error or cancellation).
+    bool multishot = false;
+    bool more = false;
+    std::uint32_t* address_length = nullptr;  // accept's socklen_t
 
     std::int64_t result = 0;
     void (*complete)(io_op*) noexcept = nullptr;  // on the loop thread

@@ -1,0 +1,142 @@
+// corio/net/server.hpp: start_server and start_unix_server (asyncio's
+// start_server), API.md section 9.
+//
+//   auto srv = co_await corio::start_server(
+//       [](corio::stream s) -> corio::task<> {
+//           while (auto line = co_await s.readline(); !line.empty()) co_await s.write_all(line);
+//       }, "127.0.0.1", 0);
+//   co_await corio::with(srv, [](corio::server& s) { return s.serve_forever(); });
+//
+// The server accepts from the moment start_server returns. Each connection's
+// handler runs as a child task of the server, given the connection's stream
+// by value (or by reference: the server then closes it gracefully after the
+// handler returns). A handler's exception closes only its own connection
+// (debug mode reports it); it never stops the server or the other
+// connections. The exit of `with(srv, ...)`, or close() then wait_closed(),
+// stops accepting, cancels the handlers and waits for their exits; handlers'
+// exceptions are not rethrown.
+//
+// Limits: `max_connections` handlers at most; further connections wait in
+// the kernel's backlog. Running out of descriptors (EMFILE) pauses accepting
+// until a connection ends (or 100 ms pass) instead of stopping the server.
+// On io_uring, accepting is one multishot accept per listening socket.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <corio/net/address.hpp>
+#include <corio/net/stream.hpp>
+#include <corio/source_location.hpp>
+#include <corio/task.hpp>
+
+namespace corio {
+
+struct server_options {
+    int backlog = 128;
+    bool reuse_address = true;  // SO_REUSEADDR, as asyncio on Unix
+    bool reuse_port = false;    // SO_REUSEPORT: several servers share the port
+    std::size_t max_connections = 0;  // 0: no limit
+    std::size_t limit = 64 * 1024;    // each stream's reader limit
+};
+
+class server;
+
+namespace detail {
+struct server_state;
+
+// The handler, type-erased and stored by value in the server for as long as
+// any connection runs (a capturing lambda cannot dangle).
+struct connection_handler {
+    virtual ~connection_handler() = default;
+    /// Runs the handler for `s`; closes it afterwards when the handler took
+    /// it by reference.
+    virtual task<> serve(stream s) = 0;
+};
+
+template <class F>
+struct connection_handler_of final : connection_handler {
+    explicit connection_handler_of(F f) : f_(std::move(f)) {}
+    task<> serve(stream s) override {
+        if constexpr (std::is_invocable_v<F&, stream&&>) {
+            co_await f_(std::move(s));
+        } else {
+            static_assert(std::is_invocable_v<F&, stream&>,
+                          "start_server: the handler must take a corio::stream (by value or by reference) "
+                          "and return a task");
+            co_await f_(s);
+            co_await s.close();
+        }
+    }
+    F f_;
+};
+
+struct listen_spec {
+    std::string host;  // empty for a Unix path
+    std::uint16_t port = 0;
+    std::string unix_path;
+};
+
+task<server> start_server_impl(std::unique_ptr<connection_handler> handler, listen_spec where,
+                               server_options options, corio::source_location location);
+}  // namespace detail
+
+class server {
+public:
+    server() noexcept;
+    explicit server(std::unique_ptr<detail::server_state> state) noexcept;
+    server(server&& other) noexcept;
+    server& operator=(server&& other) noexcept;
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+    /// Without close()/wait_closed(): stops accepting and cancels the
+    /// handlers; their exits run later on the loop.
+    ~server();
+
+    task<server&> aenter();
+    task<> aexit(std::exception_ptr error);
+
+    /// Waits until the server is closed (cancel it, or call close()).
+    task<> serve_forever();
+    /// Stops accepting and cancels every handler (asyncio's close + cancel).
+    void close() noexcept;
+    /// Waits until every handler has ended; after close().
+    task<> wait_closed();
+
+    /// The first listening address's port (useful with port 0).
+    std::uint16_t port() const;
+    std::vector<address> addresses() const;
+    /// Connections whose handler is running.
+    std::size_t connections() const noexcept;
+    bool is_serving() const noexcept;
+
+private:
+    std::unique_ptr<detail::server_state> state_;
+};
+
+/// asyncio.start_server: listens on every address of `host` ("" or "0.0.0.0"
+/// for all IPv4, "::" for all IPv6) at `port` (0: the kernel picks).
+template <class Handler>
+task<server> start_server(Handler handler, std::string host, std::uint16_t port, server_options options = {},
+                          corio::source_location where = corio::source_location::current()) {
+    return detail::start_server_impl(
+        std::make_unique<detail::connection_handler_of<Handler>>(std::move(handler)),
+        detail::listen_spec{std::move(host), port, {}}, std::move(options), where);
+}
+
+/// asyncio.start_unix_server: an existing socket file at `path` is replaced.
+template <class Handler>
+task<server> start_unix_server(Handler handler, std::string path, server_options options = {},
+                               corio::source_location where = corio::source_location::current()) {
+    return detail::start_server_impl(
+        std::make_unique<detail::connection_handler_of<Handler>>(std::move(handler)),
+        detail::listen_spec{{}, 0, std::move(path)}, std::move(options), where);
+}
+
+}  // namespace corio
