@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """Runs corio's benchmarks and its anchors in one run, prints the table, writes docs/benchmarks.md.
 
-    /usr/bin/python3 bench/compare.py --build build-bench [--quick] [--no-write] [--only core|files]
+    /usr/bin/python3 bench/compare.py --build build-bench [--quick] [--no-write] [--only core|files|net]
 
-Two sections, both by default; --only runs one of them and keeps the other's
-part of docs/benchmarks.md as it was.
+Three sections, all by default; --only runs one of them and keeps the
+others' parts of docs/benchmarks.md as they were.
 
 Section "core" runs, one after the other:
   DIR/bench/corio_bench   Google Benchmark, JSON, N repetitions: the median CPU time per op
@@ -26,6 +26,16 @@ limits (cat, dd bs=4k, wc -l, plain C++ loops) and of aiofiles
 (bench/anchors/aiofiles_anchor.py on asyncio and uvloop); its table goes
 between the `files` markers of docs/benchmarks.md.
 
+Section "net" (bench/compare_net.py) starts the echo servers (the C epoll
+limit DIR/bench/echo_epoll, corio's DIR/bench/corio_echo_server on io_uring
+and epoll, Boost.Asio's DIR/bench/asio_echo, bench/anchors/asyncio_echo.py on
+asyncio and uvloop) and drives each with the same load client
+(DIR/bench/net_echo_load): 64-byte ping-pong round trips/s and p99 latency
+at 1 and 50 connections, server CPU per round trip, idle memory per
+connection, then TLS: 16 KiB echo throughput against `openssl speed` and
+handshakes/s with `openssl s_time` (against `openssl s_server` too); its
+table goes between the `net` markers of docs/benchmarks.md.
+
 Exits non-zero only if something failed to run (a missed target is not a
 failure).
 """
@@ -42,6 +52,7 @@ import sys
 import time
 
 import compare_files  # bench/compare_files.py: the "files" section
+import compare_net  # bench/compare_net.py: the "net" section
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
@@ -420,35 +431,39 @@ def read_doc():
         return ""
 
 
-def split_files_section(text):
-    """(the text without the files section, the files section or None)."""
-    i, j = text.find(compare_files.BEGIN), text.find(compare_files.END)
+def split_section(text, begin, end):
+    """(the text without the section between begin and end, that section or None)."""
+    i, j = text.find(begin), text.find(end)
     if i < 0 or j < i:
         return text, None
-    j += len(compare_files.END)
+    j += len(end)
     return text[:i].rstrip("\n") + "\n" + text[j:].lstrip("\n"), text[i:j]
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build", required=True, help="the build directory (configured with -DCORIO_BUILD_BENCH=ON)")
-    p.add_argument("--quick", action="store_true", help="fewer repetitions, shorter runs (about 1 minute)")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions, shorter runs (a few minutes in all)")
     p.add_argument("--no-write", action="store_true", help="print the table, do not write docs/benchmarks.md")
     p.add_argument("--tasks", type=int, default=1_000_000, help="tasks for the memory measurement")
-    p.add_argument("--only", choices=["core", "files"], default=None,
-                   help="run one section (core: micro-benchmarks and memory; files: file I/O throughput) "
-                        "and keep the other's part of docs/benchmarks.md; default: both")
+    p.add_argument("--only", choices=["core", "files", "net"], default=None,
+                   help="run one section (core: micro-benchmarks and memory; files: file I/O throughput; "
+                        "net: echo servers) and keep the others' parts of docs/benchmarks.md; default: all")
     args = p.parse_args()
 
     build = os.path.abspath(args.build)
     failures = []
-    old_core, old_files = split_files_section(read_doc())
-    core_text = files_text = None
+    rest, old_net = split_section(read_doc(), compare_net.BEGIN, compare_net.END)
+    old_core, old_files = split_section(rest, compare_files.BEGIN, compare_files.END)
+    core_text = files_text = net_text = None
     if args.only in (None, "core"):
         f, core_text = run_core(args, build)
         failures += f
     if args.only in (None, "files"):
         f, files_text = compare_files.run_files(args, build, old_files)
+        failures += f
+    if args.only in (None, "net"):
+        f, net_text = compare_net.run_net(args, build, old_net)
         failures += f
 
     if not args.no_write:
@@ -456,9 +471,11 @@ def main():
         if not core.strip():
             core = "# Benchmarks\n\nWritten by `bench/compare.py` (`make bench`).\n"
         files = files_text if files_text is not None else old_files
+        net = net_text if net_text is not None else old_net
         text = core.rstrip("\n") + "\n"
-        if files:
-            text += "\n" + files.strip("\n") + "\n"
+        for section in (files, net):
+            if section:
+                text += "\n" + section.strip("\n") + "\n"
         os.makedirs(os.path.dirname(DOC), exist_ok=True)
         with open(DOC, "w") as f:
             f.write(text)
