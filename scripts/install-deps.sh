@@ -13,12 +13,12 @@ CORE_PKGS=(
     liburing-dev
     socat netcat-openbsd # real peers for the networking tests
     libc-ares-dev        # corio::resolve
+    libssl-dev openssl   # corio's TLS; the TLS tests' peers (openssl s_server, s_client)
     dnsmasq-base         # a local DNS server for the resolve tests
     python3              # examples/match_output.py (make demo)
 )
 BENCH_PKGS=(
     libbenchmark-dev libboost1.81-dev
-    libssl-dev openssl   # the echo benchmarks' TLS: net_echo_load --tls, openssl speed/s_time/s_server
     python3 python3-uvloop python3-aiofiles  # bench/compare.py runs with /usr/bin/python3
 )
 

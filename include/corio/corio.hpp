@@ -19,6 +19,7 @@
 #include <corio/net/resolve.hpp>
 #include <corio/net/server.hpp>
 #include <corio/net/stream.hpp>
+#include <corio/net/tls.hpp>
 #include <corio/run.hpp>
 #include <corio/run_options.hpp>
 #include <corio/shield.hpp>

@@ -70,6 +70,15 @@ private:
     std::size_t consumed_;
 };
 
+/// A TLS handshake or certificate verification failed, or a TLS context
+/// could not be built. The message names the host (or the file) and
+/// OpenSSL's reason ("TLS handshake with example.com:443: certificate verify
+/// failed: certificate has expired").
+class tls_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 /// True when `e` holds a cancelled_error.
 bool is_cancellation(const std::exception_ptr& e) noexcept;
 

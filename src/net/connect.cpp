@@ -246,12 +246,37 @@ task<stream> connect_unix(std::string path, connect_options options) {
 
 namespace corio {
 
+namespace {
+
+// The TLS handshake after connecting, bounded by tls_handshake_timeout.
+task<stream> then_tls(task<stream> connecting, tls_context context, std::string server_hostname,
+                      std::chrono::milliseconds limit) {
+    if (context.is_server())
+        throw std::invalid_argument("open_connection: connect_options::tls is a server context (use "
+                                    "tls_context::client())");
+    stream s = co_await std::move(connecting);
+    co_await detail::handshake_within(s, std::move(context), std::move(server_hostname), limit);
+    co_return s;
+}
+
+}  // namespace
+
 connection_opener open_connection(std::string host, std::uint16_t port, connect_options options) {
-    return connection_opener(detail::connect_tcp(std::move(host), port, std::move(options)));
+    if (!options.tls) return connection_opener(detail::connect_tcp(std::move(host), port, std::move(options)));
+    tls_context context = *options.tls;
+    std::string name = options.server_hostname.empty() ? host : options.server_hostname;
+    const auto limit = options.tls_handshake_timeout;
+    return connection_opener(
+        then_tls(detail::connect_tcp(std::move(host), port, std::move(options)), std::move(context), std::move(name), limit));
 }
 
 connection_opener open_unix_connection(std::string path, connect_options options) {
-    return connection_opener(detail::connect_unix(std::move(path), std::move(options)));
+    if (!options.tls) return connection_opener(detail::connect_unix(std::move(path), std::move(options)));
+    tls_context context = *options.tls;
+    std::string name = options.server_hostname;  // required: a path is no host name
+    const auto limit = options.tls_handshake_timeout;
+    return connection_opener(
+        then_tls(detail::connect_unix(std::move(path), std::move(options)), std::move(context), std::move(name), limit));
 }
 
 }  // namespace corio

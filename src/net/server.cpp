@@ -25,6 +25,7 @@
 #include <corio/spawn.hpp>
 #include <corio/sync/event.hpp>
 #include <corio/time/timeout.hpp>
+#include <corio/with.hpp>
 
 namespace corio::detail {
 
@@ -124,6 +125,8 @@ task<> serve_connection(server_state* st, int fd) {
     }
     std::exception_ptr failure;
     try {
+        if (st->options.tls)
+            co_await handshake_within(s, *st->options.tls, std::string(), st->options.tls_handshake_timeout);
         co_await st->handler->serve(std::move(s));
     } catch (const cancelled_error&) {
         throw;
@@ -169,11 +172,12 @@ task<> accept_loop(server_state* st, listener* l) {
                 st->slot_freed.clear();
                 const auto pause = out_of_descriptors(error) ? std::chrono::milliseconds(100)
                                                               : std::chrono::milliseconds(10);
-                try {
-                    co_await corio::wait_for(st->slot_freed.wait(), pause);
-                } catch (const timeout_error&) {
-                    // the pause is over: try again
-                }
+                // move_on_after, not wait_for: no timeout_error is thrown when
+                // the pause ends (UBSan's vptr check on it needs a pipe, which
+                // EMFILE refuses: a sanitized server aborted right here).
+                auto until_a_slot = [st](timeout_scope&) -> task<> { co_await st->slot_freed.wait(); };
+                auto paused = corio::with(corio::move_on_after(pause), std::move(until_a_slot));
+                co_await std::move(paused);
             }
             if (!l->armed) arm(l);
             if (l->ready.empty() && l->error == 0) {
@@ -219,6 +223,8 @@ task<server> start_server_impl(std::unique_ptr<connection_handler> handler, list
                                corio::source_location location) {
     if (options.backlog < 0) throw std::invalid_argument("start_server: backlog " + std::to_string(options.backlog) + " is negative");
     if (options.limit == 0) throw std::invalid_argument("start_server: limit must be at least 1 byte");
+    if (options.tls && !options.tls->is_server())
+        throw std::invalid_argument("start_server: server_options::tls is a client context (use tls_context::server(cert, key))");
     std::vector<address> addresses;
     if (!spec.unix_path.empty()) {
         addresses.push_back(address::unix_path(spec.unix_path));

@@ -1,5 +1,6 @@
 // stream: buffered reads over recv ops, asyncio-style writes with a
-// background flush, and close. See corio/net/stream.hpp.
+// background flush, and close; with TLS, a tls_session between the two and
+// the socket. See corio/net/stream.hpp.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -19,6 +20,9 @@
 #include <corio/net/stream.hpp>
 #include <corio/spawn.hpp>
 #include <corio/sync/event.hpp>
+#include <corio/time/timeout.hpp>
+
+#include "tls_session.hpp"
 
 namespace corio::detail {
 
@@ -57,6 +61,10 @@ struct stream_state {
     std::exception_ptr write_error;
     event progress;  // set by the flush when under the low-water mark, or done
 
+    // TLS: plaintext goes through the session, whose ciphertext lands in
+    // `pending` (declared above, so it outlives the session).
+    std::unique_ptr<tls_session> tls;
+
     std::size_t buffered_in() const noexcept { return in_end - in_begin; }
     std::size_t buffered_out() const noexcept { return pending.size() + sending.size() - sent; }
     std::string_view view_in() const noexcept { return {in.get() + in_begin, buffered_in()}; }
@@ -92,6 +100,7 @@ struct stream_state {
     // One receive into the buffer; false at EOF.
     task<bool> fill() {
         make_room(1);
+        if (tls) co_return co_await fill_tls();
         io_await op("stream.read");
         op.code = io_opcode::recv;
         op.fd = fd;
@@ -118,6 +127,94 @@ struct stream_state {
         // A receive that filled the buffer: more is probably coming.
         if (filled && in_capacity < bulk_read_capacity) make_room(in_capacity + 1);
         co_return true;
+    }
+
+    // TLS: decrypts into the read buffer, receiving ciphertext as needed.
+    task<bool> fill_tls() {
+        for (;;) {
+            std::size_t got = 0;
+            const std::size_t room = in_capacity - in_end;
+            const tls_session::read_status status = tls->read(in.get() + in_end, room, got);
+            send_output(false);  // a TLS 1.3 key update is answered
+            if (status == tls_session::read_status::data) {
+                in_end += got;
+                if (got == room && in_capacity < bulk_read_capacity) make_room(in_capacity + 1);
+                co_return true;
+            }
+            if (status == tls_session::read_status::eof || !co_await receive_ciphertext()) {
+                eof = true;
+                co_return false;
+            }
+        }
+    }
+
+    // One receive of ciphertext into the TLS session; false when close()
+    // from another task ended it.
+    task<bool> receive_ciphertext() {
+        const std::span<char> room = tls->input_space();
+        io_await op("stream.read");
+        op.code = io_opcode::recv;
+        op.fd = fd;
+        op.buffer = room.data();
+        op.length = static_cast<std::uint32_t>(room.size());
+        op.stream_socket = true;
+        read_op = &op;
+        std::int64_t r;
+        try {
+            r = co_await op;
+        } catch (...) {
+            read_op = nullptr;
+            throw;
+        }
+        read_op = nullptr;
+        if (r == -ECANCELED && closed) co_return false;
+        if (r < 0) throw_socket_error(static_cast<int>(-r), "read from", peer);
+        if (r == 0)
+            tls->input_eof();
+        else
+            tls->input_received(static_cast<std::size_t>(r));
+        co_return true;
+    }
+
+    task<> handshake() {
+        for (;;) {
+            bool done;
+            try {
+                done = tls->handshake();
+            } catch (...) {
+                send_output(false);  // the alert tells the peer why
+                throw;
+            }
+            send_output(true);
+            if (done) co_return;
+            if (!co_await receive_ciphertext())
+                throw_socket_error(EBADF, "TLS handshake with (the stream was closed)", peer);
+        }
+    }
+
+    // Sends what TLS queued in `pending`: now if the kernel takes it, else
+    // by the background flush. A failure is thrown (`raise`) or kept for the
+    // next write.
+    void send_output(bool raise) {
+        if (flushing || pending.empty() || closed) return;
+        for (;;) {
+            const ssize_t n = ::send(fd, pending.data(), pending.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n >= 0) {
+                pending.erase(0, static_cast<std::size_t>(n));
+                break;
+            }
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            pending.clear();
+            if (raise) throw_socket_error(errno, "write to", peer);
+            try {
+                throw_socket_error(errno, "write to", peer);
+            } catch (...) {
+                write_error = std::current_exception();
+            }
+            return;
+        }
+        if (!pending.empty()) start_flush();
     }
 
     void start_flush();
@@ -254,7 +351,7 @@ task<std::size_t> stream::read_some(std::span<std::byte> into) {
     detail::read_guard guard(st, "read from");
     if (into.empty()) co_return 0;
     if (st->buffered_in() == 0 && !st->eof) {
-        if (into.size() >= st->in_capacity) {
+        if (!st->tls && into.size() >= st->in_capacity) {
             // Large reads go straight into the caller's memory.
             detail::io_await op("stream.read");
             op.code = detail::io_opcode::recv;
@@ -377,6 +474,11 @@ void stream::write(std::string_view data) {
     if (st->write_error) std::rethrow_exception(st->write_error);
     if (st->write_shut) detail::throw_socket_error(EPIPE, "write to (after write_eof)", st->peer);
     if (data.empty()) return;
+    if (st->tls) {
+        st->tls->write(data);
+        st->send_output(true);
+        return;
+    }
     if (!st->flushing) {
         // Nothing queued: the kernel takes what it can now (asyncio's
         // transport.write does the same), usually everything.
@@ -414,6 +516,10 @@ task<> stream::drain() {
 
 task<> stream::write_eof() {
     stream_state* st = detail::checked(state_, "write_eof to");
+    if (st->tls && !st->write_shut && !st->write_error) {
+        st->tls->shutdown();  // close_notify, then FIN
+        st->send_output(true);
+    }
     while (st->flushing) {
         st->progress.clear();
         co_await st->progress.wait();
@@ -427,6 +533,10 @@ task<> stream::write_eof() {
 task<> stream::close() {
     if (!state_ || state_->closed) co_return;
     stream_state* st = state_.get();
+    if (st->tls && !st->write_error) {
+        st->tls->shutdown();  // close_notify
+        st->send_output(false);
+    }
     std::exception_ptr error;
     try {
         while (st->flushing) {
@@ -473,6 +583,71 @@ void stream::abort() noexcept {
 }
 
 std::size_t stream::write_buffer_size() const noexcept { return state_ ? state_->buffered_out() : 0; }
+
+// ---------------------------------------------------------------- TLS
+
+task<> stream::start_tls(tls_context context, std::string server_hostname) {
+    std::exception_ptr failure;
+    {
+        stream_state* st = state_.get();
+        detail::read_guard guard(st, "start_tls with");
+        if (st->tls) throw std::logic_error("start_tls with " + st->peer.to_string() + ": the stream is already TLS");
+        if (st->write_shut)
+            detail::throw_socket_error(EPIPE, "start_tls with (after write_eof)", st->peer);
+        try {
+            // What was written in plain text goes out before the handshake.
+            while (st->flushing) {
+                st->progress.clear();
+                co_await st->progress.wait();
+            }
+            if (st->write_error) std::rethrow_exception(st->write_error);
+            const int family = st->peer.family();
+            if (server_hostname.empty() && !context.is_server() && (family == AF_INET || family == AF_INET6))
+                server_hostname = st->peer.host();
+            std::string peer_name = st->peer.to_string();
+            if (!server_hostname.empty() && server_hostname != st->peer.host())
+                peer_name = server_hostname + " (" + peer_name + ")";
+            st->tls = std::make_unique<detail::tls_session>(context, server_hostname, st->pending,
+                                                            std::move(peer_name));
+            // Bytes read past the plain part are the peer's first TLS bytes.
+            st->tls->input_prepend(st->view_in());
+            st->consume(st->buffered_in());
+            co_await st->handshake();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    }
+    if (failure) {
+        abort();  // a half-made TLS stream is of no use (asyncio closes the transport too)
+        std::rethrow_exception(failure);
+    }
+}
+
+bool stream::is_tls() const noexcept { return state_ && state_->tls; }
+
+std::string stream::alpn_protocol() const { return is_tls() ? state_->tls->alpn_protocol() : std::string(); }
+
+std::string stream::tls_version() const { return is_tls() ? state_->tls->version() : std::string(); }
+
+namespace detail {
+
+task<> handshake_within(stream& s, tls_context context, std::string server_hostname,
+                        std::chrono::milliseconds limit) {
+    std::string peer_name = s.peer_address().to_string();
+    if (!server_hostname.empty() && server_hostname != s.peer_address().host())
+        peer_name = server_hostname + " (" + peer_name + ")";
+    bool timed_out = false;
+    try {
+        co_await corio::wait_for(s.start_tls(std::move(context), std::move(server_hostname)), limit);
+    } catch (const timeout_error&) {
+        timed_out = true;
+    }
+    if (timed_out)
+        throw tls_error("TLS handshake with " + peer_name + ": not done within " +
+                        std::to_string(limit.count()) + " ms");
+}
+
+}  // namespace detail
 
 // ---------------------------------------------------------------- the socket
 

@@ -123,6 +123,20 @@ public:
         }
         return out;
     }
+    /// What it prints until `needle` appears, it exits, or `limit` passes.
+    std::string read_until(std::string_view needle, std::chrono::milliseconds limit = std::chrono::milliseconds(10000)) {
+        std::string out;
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        ::fcntl(stdout_, F_SETFL, O_NONBLOCK);
+        char buf[4096];
+        while (out.find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+            const ssize_t n = ::read(stdout_, buf, sizeof buf);
+            if (n > 0) out.append(buf, static_cast<std::size_t>(n));
+            else if (n == 0) break;
+            else std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return out;
+    }
     /// Waits (bounded) for it to exit; its exit status, or -1.
     int wait(std::chrono::milliseconds limit = std::chrono::milliseconds(10000)) {
         const auto deadline = std::chrono::steady_clock::now() + limit;

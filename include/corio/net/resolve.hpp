@@ -43,8 +43,8 @@ struct resolve_options {
 /// The addresses of `host` for `service` (a port number, a name from
 /// /etc/services, or "" for port 0), each once. A name that does not resolve is std::system_error in
 /// resolve_category() naming the host and the resolver's reason.
-task<std::vector<address>> resolve(std::string host, std::string service, resolve_options options = {});
-task<std::vector<address>> resolve(std::string host, std::uint16_t port, resolve_options options = {});
+task<std::vector<address>> resolve(std::string host, std::string service, resolve_options options = resolve_options());
+task<std::vector<address>> resolve(std::string host, std::uint16_t port, resolve_options options = resolve_options());
 
 /// The category of resolver failures: c-ares status codes (ARES_ENOTFOUND,
 /// ARES_ENODATA, ARES_ETIMEOUT, ARES_ESERVICE...), messages from ares_strerror.

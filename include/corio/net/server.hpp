@@ -22,10 +22,12 @@
 // On io_uring, accepting is one multishot accept per listening socket.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -33,6 +35,7 @@
 
 #include <corio/net/address.hpp>
 #include <corio/net/stream.hpp>
+#include <corio/net/tls.hpp>
 #include <corio/source_location.hpp>
 #include <corio/task.hpp>
 
@@ -44,6 +47,11 @@ struct server_options {
     bool reuse_port = false;    // SO_REUSEPORT: several servers share the port
     std::size_t max_connections = 0;  // 0: no limit
     std::size_t limit = 64 * 1024;    // each stream's reader limit
+    /// Serve TLS (a tls_context::server): the handshake runs before the
+    /// handler is called; a connection whose handshake fails or takes longer
+    /// than tls_handshake_timeout is closed without calling it.
+    std::optional<tls_context> tls;
+    std::chrono::milliseconds tls_handshake_timeout{60'000};
 };
 
 class server;
@@ -122,8 +130,10 @@ private:
 
 /// asyncio.start_server: listens on every address of `host` ("" or "0.0.0.0"
 /// for all IPv4, "::" for all IPv6) at `port` (0: the kernel picks).
+// The defaults are `server_options()`, not `{}`: g++ 12 copies a braced
+// default argument bitwise when the call stands in a co_await expression.
 template <class Handler>
-task<server> start_server(Handler handler, std::string host, std::uint16_t port, server_options options = {},
+task<server> start_server(Handler handler, std::string host, std::uint16_t port, server_options options = server_options(),
                           corio::source_location where = corio::source_location::current()) {
     return detail::start_server_impl(
         std::make_unique<detail::connection_handler_of<Handler>>(std::move(handler)),
@@ -132,7 +142,7 @@ task<server> start_server(Handler handler, std::string host, std::uint16_t port,
 
 /// asyncio.start_unix_server: an existing socket file at `path` is replaced.
 template <class Handler>
-task<server> start_unix_server(Handler handler, std::string path, server_options options = {},
+task<server> start_unix_server(Handler handler, std::string path, server_options options = server_options(),
                                corio::source_location where = corio::source_location::current()) {
     return detail::start_server_impl(
         std::make_unique<detail::connection_handler_of<Handler>>(std::move(handler)),

@@ -30,6 +30,12 @@
 // ("read from 127.0.0.1:8080: Connection reset by peer"); SIGPIPE is never
 // raised. A read or write cancelled in flight loses nothing: data that had
 // arrived stays buffered for the next read.
+//
+// TLS (connect_options::tls, server_options::tls, or start_tls on a plain
+// stream) keeps every call above as it is; the bytes are encrypted on write
+// and decrypted on read, and close() sends close_notify first. A peer that
+// closes without close_notify reads as EOF, as in asyncio. write_eof() sends
+// close_notify, then FIN (TLS 1.3 half-close).
 #pragma once
 
 #include <chrono>
@@ -44,6 +50,7 @@
 
 #include <corio/async_generator.hpp>
 #include <corio/net/address.hpp>
+#include <corio/net/tls.hpp>
 #include <corio/source_location.hpp>
 #include <corio/task.hpp>
 
@@ -111,6 +118,21 @@ public:
     /// Bytes buffered and not yet handed to the kernel.
     std::size_t write_buffer_size() const noexcept;
 
+    // ---- TLS
+    /// Upgrades this plain stream to TLS and runs the handshake (asyncio's
+    /// start_tls): what is buffered to send goes out in plain text first;
+    /// bytes already received count as the peer's first TLS bytes. A client
+    /// context verifies `server_hostname` (a name or an address literal; for
+    /// a TCP stream it defaults to the peer's address). A failed or
+    /// cancelled handshake aborts the stream and throws (tls_error naming
+    /// the peer and OpenSSL's reason, or the cancellation).
+    task<> start_tls(tls_context context, std::string server_hostname = std::string());
+    bool is_tls() const noexcept;
+    /// The protocol ALPN chose ("" if none or not TLS).
+    std::string alpn_protocol() const;
+    /// "TLSv1.3", "TLSv1.2"; "" if not TLS.
+    std::string tls_version() const;
+
     // ---- the socket
     const address& peer_address() const;
     address local_address() const;
@@ -136,11 +158,22 @@ struct connect_options {
     /// after this delay or when the previous one fails, first to connect wins.
     std::chrono::milliseconds happy_eyeballs_delay{250};
     stream_limits limits{};
+    /// Connect with TLS (usually tls_context::client()).
+    std::optional<tls_context> tls;
+    /// The name the server's certificate must carry and SNI sends; empty:
+    /// the host given to open_connection (required for Unix sockets).
+    std::string server_hostname;
+    /// A handshake not done within this is a tls_error (asyncio's
+    /// ssl_handshake_timeout).
+    std::chrono::milliseconds tls_handshake_timeout{60'000};
 };
 
 namespace detail {
 task<stream> connect_tcp(std::string host, std::uint16_t port, connect_options options);
 task<stream> connect_unix(std::string path, connect_options options);
+/// start_tls bounded by `limit` (a tls_error when it passes).
+task<> handshake_within(stream& s, tls_context context, std::string server_hostname,
+                        std::chrono::milliseconds limit);
 }  // namespace detail
 
 /// What open_connection() gives: an async context manager (aenter: stream&,
@@ -158,9 +191,12 @@ private:
     std::optional<stream> stream_;
 };
 
+// The defaults are `connect_options()`, not `{}`: g++ 12 copies a braced
+// default argument bitwise when the call stands in a co_await expression
+// (an empty std::string member then points into the caller's frame).
 /// asyncio.open_connection: `host` is a name or a literal address.
-connection_opener open_connection(std::string host, std::uint16_t port, connect_options options = {});
+connection_opener open_connection(std::string host, std::uint16_t port, connect_options options = connect_options());
 /// asyncio.open_unix_connection.
-connection_opener open_unix_connection(std::string path, connect_options options = {});
+connection_opener open_unix_connection(std::string path, connect_options options = connect_options());
 
 }  // namespace corio
