@@ -534,8 +534,12 @@ task<> stream::close() {
     if (!state_ || state_->closed) co_return;
     stream_state* st = state_.get();
     if (st->tls && !st->write_error) {
-        st->tls->shutdown();  // close_notify
+        // close_notify. A peer already gone makes it fail: that is no error
+        // of close() unless data of the caller's was waiting to go too.
+        const bool data_waiting = st->buffered_out() > 0;
+        st->tls->shutdown();
         st->send_output(false);
+        if (!data_waiting && !st->flushing) st->write_error = nullptr;
     }
     std::exception_ptr error;
     try {

@@ -30,36 +30,14 @@
 #include <corio/run_options.hpp>
 #include <corio/task.hpp>
 
-namespace corio {
-// Test names and failure messages say "epoll" or "io_uring", not bytes.
-inline void PrintTo(backend_kind kind, std::ostream* os) { *os << to_string(kind); }
-}  // namespace corio
+#include "../support/backends.hpp"
 
 namespace corio_fs_test {
 
-/// Runs `t` on a fresh loop of backend `b`.
-template <class T>
-T run_on(corio::backend_kind b, corio::task<T> t, bool debug = false) {
-    corio::run_options options;
-    options.backend = b;
-    options.debug = debug;
-    return corio::run(std::move(t), std::move(options));
-}
-
-/// Whether io_uring_setup is allowed here (asked once). Any other failure
-/// than io_uring_setup's refusal propagates, so it is not mistaken for one.
-inline bool io_uring_allowed() {
-    static const bool allowed = [] {
-        try {
-            run_on(corio::backend_kind::io_uring, []() -> corio::task<> { co_return; }());
-            return true;
-        } catch (const std::system_error& e) {
-            if (std::string_view(e.what()).find("io_uring_setup") == std::string_view::npos) throw;
-            return false;
-        }
-    }();
-    return allowed;
-}
+using corio_test::backend_name;
+using corio_test::io_uring_allowed;
+using corio_test::open_fd_count;
+using corio_test::run_on;
 
 /// A unique directory under /tmp (mkdtemp), removed with what it holds.
 class temp_dir {
@@ -85,19 +63,6 @@ public:
 private:
     std::filesystem::path path_;
 };
-
-/// Descriptors open in this process (entries of /proc/self/fd, less the one
-/// used to list them).
-inline int open_fd_count() {
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (dir == nullptr) return -1;
-    int n = 0;
-    while (const dirent* e = ::readdir(dir)) {
-        if (e->d_name[0] != '.') ++n;
-    }
-    ::closedir(dir);
-    return n - 1;
-}
 
 /// The whole file, read with plain POSIX calls (the oracle the tests compare
 /// corio's reads and writes with). nullopt when it cannot be opened.
@@ -236,14 +201,7 @@ corio::task<fs_failure> failure_of(corio::task<T> t) {
 
 inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-inline std::string backend_name(const testing::TestParamInfo<corio::backend_kind>& info) {
-    return corio::to_string(info.param);
-}
-
 }  // namespace corio_fs_test
 
 /// Instantiates `suite` (a TEST_P fixture) on epoll and io_uring, named after them.
-#define CORIO_FS_ON_BOTH_BACKENDS(suite)                                                                    \
-    INSTANTIATE_TEST_SUITE_P(backends, suite,                                                               \
-                             testing::Values(corio::backend_kind::epoll, corio::backend_kind::io_uring), \
-                             corio_fs_test::backend_name)
+#define CORIO_FS_ON_BOTH_BACKENDS(suite) CORIO_TEST_ON_BOTH_BACKENDS(suite)

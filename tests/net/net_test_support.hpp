@@ -28,42 +28,13 @@
 #include <corio/run_options.hpp>
 #include <corio/task.hpp>
 
-namespace corio {
-inline void PrintTo(backend_kind kind, std::ostream* os) { *os << to_string(kind); }
-}  // namespace corio
+#include "../support/backends.hpp"
 
 namespace corio_net_test {
 
-template <class T>
-T run_on(corio::backend_kind b, corio::task<T> t, bool debug = false) {
-    corio::run_options options;
-    options.backend = b;
-    options.debug = debug;
-    return corio::run(std::move(t), std::move(options));
-}
-
-inline bool io_uring_allowed() {
-    static const bool allowed = [] {
-        try {
-            run_on(corio::backend_kind::io_uring, []() -> corio::task<> { co_return; }());
-            return true;
-        } catch (const std::system_error& e) {
-            if (std::string_view(e.what()).find("io_uring_setup") == std::string_view::npos) throw;
-            return false;
-        }
-    }();
-    return allowed;
-}
-
-inline int open_fd_count() {
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (dir == nullptr) return -1;
-    int n = 0;
-    while (const dirent* e = ::readdir(dir))
-        if (e->d_name[0] != '.') ++n;
-    ::closedir(dir);
-    return n - 1;
-}
+using corio_test::io_uring_allowed;
+using corio_test::open_fd_count;
+using corio_test::run_on;
 
 inline bool have_program(const char* path) { return ::access(path, X_OK) == 0; }
 
@@ -191,12 +162,7 @@ protected:
     }
 };
 
-#define CORIO_NET_ON_BOTH_BACKENDS(fixture)                                                             \
-    INSTANTIATE_TEST_SUITE_P(backends, fixture,                                                         \
-                             testing::Values(corio::backend_kind::epoll, corio::backend_kind::io_uring), \
-                             [](const testing::TestParamInfo<corio::backend_kind>& info) {             \
-                                 return std::string(corio::to_string(info.param));                      \
-                             })
+#define CORIO_NET_ON_BOTH_BACKENDS(fixture) CORIO_TEST_ON_BOTH_BACKENDS(fixture)
 
 }  // namespace corio_net_test
 

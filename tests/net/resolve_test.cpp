@@ -50,12 +50,8 @@
 #include <corio/time/timeout.hpp>
 #include <corio/with.hpp>
 
+#include "../support/backends.hpp"
 #include "../support/scoped_env.hpp"
-
-namespace corio {
-// Test names and failure messages say "epoll" or "io_uring", not bytes.
-inline void PrintTo(backend_kind kind, std::ostream* os) { *os << to_string(kind); }
-}  // namespace corio
 
 namespace {
 
@@ -63,39 +59,9 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 using addresses = std::vector<corio::address>;
 
-template <class T>
-T run_on(corio::backend_kind b, corio::task<T> t) {
-    corio::run_options options;
-    options.backend = b;
-    return corio::run(std::move(t), std::move(options));
-}
-
-// Whether io_uring_setup is allowed here (asked once); any other failure
-// propagates, so it is not mistaken for a refusal.
-bool io_uring_allowed() {
-    static const bool allowed = [] {
-        try {
-            run_on(corio::backend_kind::io_uring, []() -> corio::task<> { co_return; }());
-            return true;
-        } catch (const std::system_error& e) {
-            if (std::string_view(e.what()).find("io_uring_setup") == std::string_view::npos) throw;
-            return false;
-        }
-    }();
-    return allowed;
-}
-
-// Descriptors open in this process, less the one used to list them.
-int open_fd_count() {
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (dir == nullptr) return -1;
-    int n = 0;
-    while (const dirent* e = ::readdir(dir)) {
-        if (e->d_name[0] != '.') ++n;
-    }
-    ::closedir(dir);
-    return n - 1;
-}
+using corio_test::io_uring_allowed;
+using corio_test::open_fd_count;
+using corio_test::run_on;
 
 corio::address ip(const char* host, std::uint16_t port) {
     std::optional<corio::address> a = corio::address::parse(host, port);
