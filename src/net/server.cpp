@@ -119,6 +119,7 @@ task<> serve_connection(server_state* st, int fd) {
     stream s;
     try {
         s = stream(fd, peer, stream_limits{st->options.limit, 64 * 1024, 16 * 1024});
+        s.set_nodelay(true);  // as asyncio does for every TCP transport (a no-op on Unix sockets)
     } catch (...) {
         close_socket(fd);
         throw;

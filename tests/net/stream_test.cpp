@@ -533,9 +533,20 @@ TEST_P(stream_test, two_readers_at_once_is_a_logic_error) {
 }
 
 TEST_P(stream_test, addresses_and_nodelay) {
-    auto text = run([]() -> corio::task<std::string> {
-        auto srv = co_await corio::start_server(echo, "127.0.0.1", 0);
+    int accepted_nodelay = -1;
+    auto text = run([](int& accepted_nodelay) -> corio::task<std::string> {
+        // Accepted connections have TCP_NODELAY too, as asyncio's.
+        auto handler = [&accepted_nodelay](corio::stream s) -> corio::task<> {
+            int on = 0;
+            socklen_t on_size = sizeof on;
+            ::getsockopt(s.native_handle(), IPPROTO_TCP, TCP_NODELAY, &on, &on_size);
+            accepted_nodelay = on;
+            co_await echo(std::move(s));
+        };
+        auto srv = co_await corio::start_server(handler, "127.0.0.1", 0);
         corio::stream s = co_await corio::open_connection("127.0.0.1", srv.port());
+        co_await s.write_all("x");
+        (void)co_await s.read_exactly(1);
         int nodelay = 0;
         socklen_t size = sizeof nodelay;
         ::getsockopt(s.native_handle(), IPPROTO_TCP, TCP_NODELAY, &nodelay, &size);
@@ -549,9 +560,10 @@ TEST_P(stream_test, addresses_and_nodelay) {
         srv.close();
         co_await srv.wait_closed();
         co_return out;
-    }());
+    }(accepted_nodelay));
     EXPECT_NE(text.find("127.0.0.1:"), std::string::npos) << text;
     EXPECT_NE(text.find(" 127.0.0.1 10 1"), std::string::npos) << text;
+    EXPECT_EQ(accepted_nodelay, 1);
 }
 
 TEST_P(stream_test, ipv6_loopback) {
