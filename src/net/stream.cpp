@@ -29,7 +29,7 @@ namespace corio::detail {
 namespace {
 // A new connection's read buffer. Small, so that an idle connection costs
 // little; it doubles whenever a receive fills it.
-constexpr std::size_t initial_read_capacity = 2048;
+constexpr std::size_t initial_read_capacity = 1024;
 constexpr std::size_t bulk_read_capacity = 64 * 1024;
 }  // namespace
 
