@@ -194,7 +194,7 @@ task<stream> connect_tcp_now(std::string host, std::uint16_t port, connect_optio
         const int fd = co_await connect_one(*literal, options);
         co_return stream(fd, *literal, options.limits);
     }
-    std::vector<address> found = co_await corio::resolve(host, port);
+    std::vector<address> found = co_await corio::resolve(host, port, options.resolve);
     if (found.size() == 1) {
         const int fd = co_await connect_one(found.front(), options);
         co_return stream(fd, found.front(), options.limits);

@@ -42,6 +42,8 @@
 #include <corio/gather.hpp>
 #include <corio/net/address.hpp>
 #include <corio/net/resolve.hpp>
+#include <corio/net/server.hpp>
+#include <corio/net/stream.hpp>
 #include <corio/run.hpp>
 #include <corio/run_options.hpp>
 #include <corio/spawn.hpp>
@@ -239,6 +241,7 @@ private:
                                          "--no-hosts",
                                          "--address=/corio-test.example/10.1.2.3",
                                          "--address=/corio-test.example/fd00::7",
+                                         "--host-record=both.corio-loopback.example,127.0.0.1,::1",
                                          "--host-record=v4only.corio-v4.example,10.9.8.7",
                                          "--local=/corio-v4.example/",
                                          "--local=/corio-nx.example/",
@@ -537,6 +540,36 @@ TEST_P(resolve_dns_test, both_families_come_back_with_the_port) {
     ASSERT_EQ(below.kind, "ok") << below;
     EXPECT_TRUE(contains(below.found, ip("10.1.2.3", 80))) << below;
     EXPECT_TRUE(contains(below.found, ip("fd00::7", 80))) << below;
+}
+
+// open_connection resolves through connect_options::resolve; a name with
+// ::1 and 127.0.0.1 where only IPv4 listens: Happy Eyeballs moves on from
+// the refused address to the one that answers.
+TEST_P(resolve_dns_test, open_connection_resolves_with_its_options_and_tries_every_address) {
+    struct result {
+        std::string peer, reply;
+    };
+    const result r = run([](corio::resolve_options via) -> corio::task<result> {
+        auto echo_line = [](corio::stream& s) -> corio::task<> {
+            std::string line = co_await s.readline();
+            co_await s.write_all(line);
+        };
+        auto srv = co_await corio::start_server(echo_line, "127.0.0.1", 0);
+        corio::connect_options options;
+        options.resolve = std::move(via);
+        options.connect_timeout = std::chrono::milliseconds(5000);
+        result out;
+        auto s = co_await corio::open_connection("both.corio-loopback.example", srv.port(), options);
+        out.peer = s.peer_address().host();
+        co_await s.write_all("over dns\n");
+        out.reply = co_await s.readline();
+        co_await s.close();
+        srv.close();
+        co_await srv.wait_closed();
+        co_return out;
+    }(via_dnsmasq()));
+    EXPECT_EQ(r.peer, "127.0.0.1");
+    EXPECT_EQ(r.reply, "over dns\n");
 }
 
 TEST_P(resolve_dns_test, a_family_filter_gives_only_that_family) {

@@ -50,6 +50,7 @@
 
 #include <corio/async_generator.hpp>
 #include <corio/net/address.hpp>
+#include <corio/net/resolve.hpp>
 #include <corio/net/tls.hpp>
 #include <corio/source_location.hpp>
 #include <corio/task.hpp>
@@ -157,6 +158,9 @@ struct connect_options {
     /// RFC 8305: when a name has several addresses, the next attempt starts
     /// after this delay or when the previous one fails, first to connect wins.
     std::chrono::milliseconds happy_eyeballs_delay{250};
+    /// How a host name is resolved: family, timeout, name servers (the
+    /// connect_timeout covers resolving too).
+    resolve_options resolve{};
     stream_limits limits{};
     /// Connect with TLS (usually tls_context::client()).
     std::optional<tls_context> tls;
