@@ -124,10 +124,26 @@ task<> serve_connection(server_state* st, int fd) {
         close_socket(fd);
         throw;
     }
+    if (st->options.tls) {
+        // The handler runs only over a finished handshake; a failed or slow
+        // one ends the connection here.
+        std::exception_ptr refused;
+        try {
+            co_await handshake_within(s, *st->options.tls, std::string(), st->options.tls_handshake_timeout);
+        } catch (const cancelled_error&) {
+            throw;
+        } catch (...) {
+            refused = std::current_exception();
+        }
+        if (refused) {
+            if (debug_enabled())
+                std::fprintf(stderr, "corio debug: server started at %s:%u: %s\n", st->where.file_name(),
+                             static_cast<unsigned>(st->where.line()), describe(refused).c_str());
+            co_return;
+        }
+    }
     std::exception_ptr failure;
     try {
-        if (st->options.tls)
-            co_await handshake_within(s, *st->options.tls, std::string(), st->options.tls_handshake_timeout);
         co_await st->handler->serve(std::move(s));
     } catch (const cancelled_error&) {
         throw;

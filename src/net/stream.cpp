@@ -271,14 +271,18 @@ task<> flush_in_background(stream_state* st) {
             st->sending.clear();
             st->sent = 0;
         }
-    } catch (const cancelled_error&) {
-        st->write_error = std::current_exception();
     } catch (...) {
-        st->write_error = std::current_exception();
+        // abort() set its own error first; keep that one.
+        if (!st->write_error) st->write_error = std::current_exception();
     }
     st->flushing = false;
     st->progress.set();
     st->flusher.detach();
+    if (st->closed && !st->orphaned && st->fd >= 0) {
+        // abort() left the socket to us: the kernel was reading `sending`.
+        close_socket(st->fd);
+        st->fd = -1;
+    }
     if (st->orphaned) {
         if (st->write_error && debug_enabled())
             std::fprintf(stderr, "corio debug: stream to %s: %zu buffered bytes not sent: %s\n",
@@ -325,15 +329,15 @@ stream& stream::operator=(stream&& other) noexcept {
 }
 
 stream::~stream() {
-    if (!state_ || state_->closed) return;
-    if (state_->flushing) {
+    if (!state_) return;
+    if (state_->flushing) {  // also after abort(), until its cancelled send ends
         // Let the flush finish, as asyncio's transport.close() does; it
         // closes and frees the state.
         state_->orphaned = true;
         (void)state_.release();
         return;
     }
-    detail::close_socket(state_->fd);
+    if (!state_->closed) detail::close_socket(state_->fd);
 }
 
 // ---------------------------------------------------------------- reading
@@ -571,19 +575,16 @@ void stream::abort() noexcept {
         st->fd = -1;
         return;
     }
-    // The flush ends at its cancelled send, then closes and frees the state.
+    // The flush ends at its cancelled send and closes the socket then. The
+    // state stays ours: a task waiting in drain() or close() wakes up to
+    // ECONNABORTED (asyncio's drain after abort: ConnectionResetError).
     st->pending.clear();
-    st->orphaned = true;
-    st->flusher.cancel();
-    address peer = st->peer;
-    (void)state_.release();
     try {
-        state_ = std::make_unique<stream_state>();
-        state_->peer = std::move(peer);
-        state_->closed = true;
+        detail::throw_socket_error(ECONNABORTED, "write to (the stream was aborted)", st->peer);
     } catch (...) {
-        // out of memory: the stream is left empty, which also reads as closed
+        if (!st->write_error) st->write_error = std::current_exception();
     }
+    st->flusher.cancel();
 }
 
 std::size_t stream::write_buffer_size() const noexcept { return state_ ? state_->buffered_out() : 0; }

@@ -504,6 +504,50 @@ TEST_P(stream_test, close_from_another_task_ends_a_pending_read_with_eof) {
     EXPECT_EQ(got, "read:");
 }
 
+// abort() while a background flush runs and other tasks wait on the stream
+// (drain, a read): they wake up to ECONNABORTED and EOF, the stream's state
+// outlives them (ASan caught a use after free here), nothing leaks.
+TEST_P(stream_test, abort_during_a_flush_wakes_waiters_with_an_error) {
+    const int fds_before = corio_net_test::open_fd_count();
+    auto got = run([]() -> corio::task<std::vector<std::string>> {
+        corio::event release;
+        auto never_reads = [&release](corio::stream) -> corio::task<> { co_await release.wait(); };
+        auto srv = co_await corio::start_server(never_reads, "127.0.0.1", 0);
+        std::vector<std::string> seen;
+        {
+            corio::stream s = co_await corio::open_connection("127.0.0.1", srv.port());
+            s.write(std::string(32 << 20, 'x'));  // far more than the socket buffers take
+            auto drainer_body = [&s]() -> corio::task<std::string> {
+                try {
+                    co_await s.drain();
+                } catch (const std::system_error& e) {
+                    co_return "drain: " + std::to_string(e.code().value()) + " " + e.what();
+                }
+                co_return "drain: returned";
+            };
+            auto reader_body = [&s]() -> corio::task<std::string> { co_return "read:" + co_await s.read(10); };
+            auto drainer = corio::spawn(drainer_body);
+            auto reader = corio::spawn(reader_body);
+            co_await corio::sleep(30ms);
+            s.abort();
+            seen.push_back(co_await drainer);
+            seen.push_back(co_await reader);
+            seen.push_back(s.is_closed() ? "closed" : "open");
+            co_await s.close();  // harmless after abort
+        }
+        release.set();
+        srv.close();
+        co_await srv.wait_closed();
+        co_return seen;
+    }());
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_NE(got[0].find("drain: " + std::to_string(ECONNABORTED)), std::string::npos) << got[0];
+    EXPECT_NE(got[0].find("aborted"), std::string::npos) << got[0];
+    EXPECT_EQ(got[1], "read:");
+    EXPECT_EQ(got[2], "closed");
+    EXPECT_EQ(corio_net_test::open_fd_count(), fds_before);
+}
+
 TEST_P(stream_test, two_readers_at_once_is_a_logic_error) {
     bool logic = run([]() -> corio::task<bool> {
         corio::event release;
