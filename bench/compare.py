@@ -51,6 +51,9 @@ import subprocess
 import sys
 import time
 
+import report  # bench/report.py: shared helpers
+from report import load, log, sh
+
 import compare_files  # bench/compare_files.py: the "files" section
 import compare_net  # bench/compare_net.py: the "net" section
 
@@ -82,10 +85,6 @@ ANCHOR_NOTES = {
     ("queue_ping_pong", "Asio"): "channel",
     ("memory_1m_sleeping_tasks_mib", "Asio"): "steady_timer each",
 }
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 def run(cmd, timeout, commands, env=None):
@@ -199,22 +198,8 @@ def markdown_table(rows):
     return "\n".join(lines)
 
 
-def text_table(rows):
-    allrows = [HEADER] + [[re.sub(r"`", "", c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in allrows) for i in range(len(HEADER))]
-    out = []
-    for n, r in enumerate(allrows):
-        out.append("  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
-
-
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
-    except Exception:  # noqa: BLE001 - machine facts are best effort
-        return "?"
+def plain_table(rows):
+    return report.text_table(HEADER, [[re.sub(r"`", "", c) for c in r] for r in rows])
 
 
 def machine():
@@ -240,24 +225,12 @@ def machine():
     }
 
 
-def load():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
-
-
 def old_notes():
     try:
         with open(DOC) as f:
-            text = f.read()
+            return report.kept_notes(f.read(), NOTES_BEGIN, NOTES_END)
     except OSError:
         return None
-    i, j = text.find(NOTES_BEGIN), text.find(NOTES_END)
-    if i < 0 or j < i:
-        return None
-    return text[i + len(NOTES_BEGIN):j].strip("\n")
 
 
 DEFINITIONS = """\
@@ -348,7 +321,7 @@ def run_core(args, build):
     load_after = load()
     rows = build_rows(res, errored)
     print()
-    print(text_table(rows))
+    print(plain_table(rows))
     print(f"\nns per op (CPU time, median of repetitions) or MiB resident; one run, {elapsed:.0f} s, "
           f"load average {load_before} before, {load_after} after.")
     extra = [n for n in spread if n not in {k for k, *_ in OPS}]

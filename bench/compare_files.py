@@ -29,6 +29,8 @@ import sys
 import tempfile
 import time
 
+from report import kept_notes, load, log, sh, text_table
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
 ANCHOR = "bench/anchors/aiofiles_anchor.py"
@@ -36,6 +38,7 @@ BEGIN = "<!-- files:begin (written by bench/compare.py; `--only files` rewrites 
 END = "<!-- files:end -->"
 NOTES_BEGIN = "<!-- files-notes:begin (kept by bench/compare.py) -->"
 NOTES_END = "<!-- files-notes:end -->"
+NO_NOTES = "### Notes\n\n(What limits a missed target goes here.)"
 
 MiB = 1 << 20
 READ_SIZE = 512 * MiB          # 1 MiB-chunk reads
@@ -108,10 +111,6 @@ byte count are checked too.
   start, which the timing of an empty run (`cat /dev/null`, under the table)
   shows.
 """
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 class Runner:
@@ -255,41 +254,11 @@ def markdown(rows):
     return "\n".join(out)
 
 
-def text_table(rows):
+def short_table(rows):
     short = ["read 512 MiB, 1 MiB chunks", "read 128 MiB, 4 KiB read_into", "read 128 MiB, 4 KiB pread",
              "write 256 MiB, 1 MiB chunks", "10 000 files x 4 KiB, 64 at once", "lines of 256 MiB (wc -l)"]
     head = ["operation", "unit"] + HEADER[1:]
-    all_rows = [head] + [[short[i], unit] + cells[1:] for i, (unit, cells) in enumerate(rows)]
-    widths = [max(len(r[i]) for r in all_rows) for i in range(len(head))]
-    out = []
-    for n, r in enumerate(all_rows):
-        out.append("  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
-
-
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=20, cwd=ROOT).stdout.strip()
-    except Exception:  # noqa: BLE001 - facts are best effort
-        return "?"
-
-
-def load():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
-
-
-def kept_notes(old_section):
-    if old_section:
-        i, j = old_section.find(NOTES_BEGIN), old_section.find(NOTES_END)
-        if 0 <= i < j:
-            return old_section[i + len(NOTES_BEGIN):j].strip("\n")
-    return "### Notes\n\n(What limits a missed target goes here.)"
+    return text_table(head, [[short[i], unit] + cells[1:] for i, (unit, cells) in enumerate(rows)])
 
 
 def run_files(args, build, old_section):
@@ -397,7 +366,7 @@ def run_files(args, build, old_section):
     load_after = load()
     rows = build_rows(res)
     print()
-    print(text_table(rows))
+    print(short_table(rows))
     print(f"\nMB/s = 10^6 bytes/s or files/s, wall time, median of repetitions; corio ÷ aiofiles uses the faster "
           f"aiofiles loop. Files section: {elapsed:.0f} s, load average {load_before} before, {load_after} after.")
     if startup:
@@ -442,7 +411,7 @@ def run_files(args, build, old_section):
     if startup:
         out.append(f"cat, dd and wc are timed as whole processes: starting one (`cat /dev/null`) takes "
                    f"{statistics.median(startup['seconds']) * 1e3:.2f} ms here, included in their figures.")
-    out += ["", NOTES_BEGIN, kept_notes(old_section), NOTES_END, "", "### Spread", "",
+    out += ["", NOTES_BEGIN, kept_notes(old_section, NOTES_BEGIN, NOTES_END) or NO_NOTES, NOTES_END, "", "### Spread", "",
             "| operation | runtime | median | min | max | repetitions | median seconds per repetition |",
             "|---|---|---|---|---|---|---|"]
     for key, *_ in ROWS:

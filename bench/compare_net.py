@@ -49,6 +49,8 @@ import sys
 import tempfile
 import time
 
+from report import kept_notes, load, log, sh, text_table
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
 ANCHOR = "bench/anchors/asyncio_echo.py"
@@ -56,6 +58,7 @@ BEGIN = "<!-- net:begin (written by bench/compare.py; `--only net` rewrites just
 END = "<!-- net:end -->"
 NOTES_BEGIN = "<!-- net-notes:begin (kept by bench/compare.py) -->"
 NOTES_END = "<!-- net-notes:end -->"
+NO_NOTES = "### Notes\n\n(What limits a missed target goes here.)"
 
 SIZE = 64
 # The 64-byte runs: key, connections, client and server on one CPU. At 1
@@ -137,25 +140,6 @@ DEFINITIONS = """\
   The reference is the same against `openssl s_server -www` with the same
   certificate.
 """
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=20, cwd=ROOT).stdout.strip()
-    except Exception:  # noqa: BLE001 - facts are best effort
-        return "?"
-
-
-def load():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
 
 
 def fields(text):
@@ -478,25 +462,6 @@ def markdown(header, rows):
     return "\n".join(out)
 
 
-def text_table(header, rows):
-    all_rows = [header] + rows
-    widths = [max(len(r[i]) for r in all_rows) for i in range(len(header))]
-    out = []
-    for n, r in enumerate(all_rows):
-        out.append("  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
-
-
-def kept_notes(old_section):
-    if old_section:
-        i, j = old_section.find(NOTES_BEGIN), old_section.find(NOTES_END)
-        if 0 <= i < j:
-            return old_section[i + len(NOTES_BEGIN):j].strip("\n")
-    return "### Notes\n\n(What limits a missed target goes here.)"
-
-
 # ---------------------------------------------------------------- the run
 
 def parse_speed(out):
@@ -775,7 +740,7 @@ def run_net(args, build, old_section):
         f"Targets of corio: TLS MB/s ≥ {T_TLS}x the lesser of its plain MB/s and openssl speed; handshakes/s ≥ "
         f"{T_HANDSHAKES}x those against `openssl s_server`. MB/s = 16384 × rt/s / 10^6, the payload echoed per second.",
         "",
-        NOTES_BEGIN, kept_notes(old_section), NOTES_END,
+        NOTES_BEGIN, kept_notes(old_section, NOTES_BEGIN, NOTES_END) or NO_NOTES, NOTES_END,
         "",
         "### Spread",
         "",
