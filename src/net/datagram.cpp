@@ -64,27 +64,31 @@ std::string datagram_socket::describe() const {
     }
 }
 
-task<datagram_socket> datagram_socket::bind(std::string host, std::uint16_t port) {
-    const address where = co_await first_address(std::move(host), port, "bind udp");
-    const int fd = detail::open_socket(where.family(), SOCK_DGRAM, "bind udp", &where);
-    if (::bind(fd, where.data(), where.size()) != 0) {
+namespace {
+
+// A UDP socket bound (::bind) or connected (::connect, which only records
+// the peer: it never waits) to `where`.
+int attached_socket(const address& where, const char* operation,
+                    int (*attach)(int, const sockaddr*, socklen_t)) {
+    const int fd = detail::open_socket(where.family(), SOCK_DGRAM, operation, &where);
+    if (attach(fd, where.data(), where.size()) != 0) {
         const int e = errno;
         detail::close_socket(fd);
-        detail::throw_socket_error(e, "bind udp", where);
+        detail::throw_socket_error(e, operation, where);
     }
-    co_return datagram_socket(fd, address());
+    return fd;
+}
+
+}  // namespace
+
+task<datagram_socket> datagram_socket::bind(std::string host, std::uint16_t port) {
+    const address where = co_await first_address(std::move(host), port, "bind udp");
+    co_return datagram_socket(attached_socket(where, "bind udp", &::bind), address());
 }
 
 task<datagram_socket> datagram_socket::connect(std::string host, std::uint16_t port) {
     const address peer = co_await first_address(std::move(host), port, "connect udp to");
-    const int fd = detail::open_socket(peer.family(), SOCK_DGRAM, "connect udp to", &peer);
-    // A datagram connect only records the peer: it never waits.
-    if (::connect(fd, peer.data(), peer.size()) != 0) {
-        const int e = errno;
-        detail::close_socket(fd);
-        detail::throw_socket_error(e, "connect udp to", peer);
-    }
-    co_return datagram_socket(fd, peer);
+    co_return datagram_socket(attached_socket(peer, "connect udp to", &::connect), peer);
 }
 
 task<std::size_t> datagram_socket::send(std::string_view data) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <coroutine>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -32,6 +33,22 @@ namespace {
 constexpr std::size_t initial_read_capacity = 1024;
 constexpr std::size_t bulk_read_capacity = 64 * 1024;
 }  // namespace
+
+struct stream_state;
+
+// One receive into memory the caller chooses, which close() from another
+// task can end (it cancels `read_op`). Gives the bytes (0 at EOF) or
+// -ECANCELED when close() ended it; any other failure throws, naming the
+// peer. An awaitable, not a coroutine: the op lives in the awaiting frame.
+class stream_receive : public io_await {
+public:
+    stream_receive(stream_state& st, void* into, std::size_t size) noexcept;
+    bool await_suspend(std::coroutine_handle<> h);
+    std::int64_t await_resume();
+
+private:
+    stream_state& st_;
+};
 
 struct stream_state {
     int fd = -1;
@@ -101,23 +118,8 @@ struct stream_state {
     task<bool> fill() {
         make_room(1);
         if (tls) co_return co_await fill_tls();
-        io_await op("stream.read");
-        op.code = io_opcode::recv;
-        op.fd = fd;
-        op.buffer = in.get() + in_end;
-        op.length = static_cast<std::uint32_t>(std::min<std::size_t>(in_capacity - in_end, UINT32_MAX));
-        op.stream_socket = true;
-        read_op = &op;
-        std::int64_t r;
-        try {
-            r = co_await op;
-        } catch (...) {
-            read_op = nullptr;
-            throw;
-        }
-        read_op = nullptr;
-        if (r == -ECANCELED && closed) r = 0;  // close() from another task: EOF, as asyncio's reader sees
-        if (r < 0) throw_socket_error(static_cast<int>(-r), "read from", peer);
+        std::int64_t r = co_await stream_receive(*this, in.get() + in_end, in_capacity - in_end);
+        if (r < 0) r = 0;  // close() from another task: EOF, as asyncio's reader sees
         if (r == 0) {
             eof = true;
             co_return false;
@@ -152,23 +154,8 @@ struct stream_state {
     // from another task ended it.
     task<bool> receive_ciphertext() {
         const std::span<char> room = tls->input_space();
-        io_await op("stream.read");
-        op.code = io_opcode::recv;
-        op.fd = fd;
-        op.buffer = room.data();
-        op.length = static_cast<std::uint32_t>(room.size());
-        op.stream_socket = true;
-        read_op = &op;
-        std::int64_t r;
-        try {
-            r = co_await op;
-        } catch (...) {
-            read_op = nullptr;
-            throw;
-        }
-        read_op = nullptr;
-        if (r == -ECANCELED && closed) co_return false;
-        if (r < 0) throw_socket_error(static_cast<int>(-r), "read from", peer);
+        const std::int64_t r = co_await stream_receive(*this, room.data(), room.size());
+        if (r < 0) co_return false;
         if (r == 0)
             tls->input_eof();
         else
@@ -219,6 +206,28 @@ struct stream_state {
 
     void start_flush();
 };
+
+inline stream_receive::stream_receive(stream_state& st, void* into, std::size_t size) noexcept
+    : io_await("stream.read"), st_(st) {
+    code = io_opcode::recv;
+    fd = st.fd;
+    buffer = into;
+    length = static_cast<std::uint32_t>(std::min<std::size_t>(size, std::size_t{1} << 30));
+    stream_socket = true;
+}
+
+inline bool stream_receive::await_suspend(std::coroutine_handle<> h) {
+    st_.read_op = this;
+    return io_await::await_suspend(h);
+}
+
+inline std::int64_t stream_receive::await_resume() {
+    st_.read_op = nullptr;
+    const std::int64_t r = io_await::await_resume();
+    if (r == -ECANCELED && st_.closed) return -ECANCELED;
+    if (r < 0) throw_socket_error(static_cast<int>(-r), "read from", st_.peer);
+    return r;
+}
 
 namespace {
 
@@ -357,23 +366,8 @@ task<std::size_t> stream::read_some(std::span<std::byte> into) {
     if (st->buffered_in() == 0 && !st->eof) {
         if (!st->tls && into.size() >= st->in_capacity) {
             // Large reads go straight into the caller's memory.
-            detail::io_await op("stream.read");
-            op.code = detail::io_opcode::recv;
-            op.fd = st->fd;
-            op.buffer = into.data();
-            op.length = static_cast<std::uint32_t>(std::min<std::size_t>(into.size(), 1u << 30));
-            op.stream_socket = true;
-            st->read_op = &op;
-            std::int64_t r;
-            try {
-                r = co_await op;
-            } catch (...) {
-                st->read_op = nullptr;
-                throw;
-            }
-            st->read_op = nullptr;
-            if (r == -ECANCELED && st->closed) r = 0;
-            if (r < 0) detail::throw_socket_error(static_cast<int>(-r), "read from", st->peer);
+            std::int64_t r = co_await detail::stream_receive(*st, into.data(), into.size());
+            if (r < 0) r = 0;  // ended by close(): EOF
             if (r == 0) st->eof = true;
             co_return static_cast<std::size_t>(r);
         }
