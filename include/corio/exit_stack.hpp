@@ -164,8 +164,8 @@ private:
     }
 
     template <class M>
-    task<std::conditional_t<std::is_void_v<typename detail::stack_manager<M>::value_type>, void,
-                            typename detail::stack_manager<M>::value_type&>>
+    // add_lvalue_reference_t keeps void as void (a conditional_t would form void&).
+    task<std::add_lvalue_reference_t<typename detail::stack_manager<M>::value_type>>
     enter_record(detail::stack_manager<M>* record) {
         using value_type = typename detail::stack_manager<M>::value_type;
         try {
