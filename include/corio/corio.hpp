@@ -10,6 +10,7 @@
 #include <corio/enter.hpp>
 #include <corio/errors.hpp>
 #include <corio/exit_stack.hpp>
+#include <corio/finally.hpp>
 #include <corio/for_each.hpp>
 #include <corio/fs/file.hpp>
 #include <corio/fs/operations.hpp>
