@@ -294,3 +294,138 @@ TEST(with, try_catch_around_with_sees_body_exception_after_exit) {
     }());
     EXPECT_EQ(log, (log_t{"enter a", "exit a saw oops", "caught oops"}));
 }
+
+// ---- Rule 2: a body that takes no arguments, whatever the managers give ----
+
+TEST(with, a_body_without_arguments_runs_under_a_manager_that_gives_a_value) {
+    corio::lock lock;
+    int counter = 0;
+    corio::run([&]() -> corio::task<> {
+        co_await corio::with(lock, [&] { ++counter; });  // async with lock: (no `as`)
+        co_await corio::with(lock, [&]() -> corio::task<> {
+            EXPECT_TRUE(lock.locked());
+            co_await corio::sleep(0s);
+            ++counter;
+        });
+        int v = co_await corio::with(lock, [&] { return counter * 10; });
+        EXPECT_EQ(v, 20);
+    }());
+    EXPECT_EQ(counter, 2);
+    EXPECT_FALSE(lock.locked());
+}
+
+TEST(with, a_body_without_arguments_under_several_managers_of_every_shape) {
+    log_t log;
+    corio::lock lock;
+    corio::run([&]() -> corio::task<> {
+        std::string got = co_await corio::with(recording_manager{&log, "a"}, void_manager{&log}, lock,
+                                               [&]() -> corio::task<std::string> {
+                                                   EXPECT_TRUE(lock.locked());
+                                                   co_return "done";
+                                               });
+        EXPECT_EQ(got, "done");
+    }());
+    EXPECT_EQ(log, (log_t{"enter a", "enter void", "exit void saw none", "exit a saw none"}));
+}
+
+TEST(with, a_body_without_arguments_sees_exits_on_exception_and_cancellation) {
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        EXPECT_THROW(co_await corio::with(recording_manager{&log, "a"}, []() { throw std::runtime_error("plain failed"); }),
+                     std::runtime_error);
+        co_await corio::with(corio::move_on_after(1ms), [&]() -> corio::task<> {
+            co_await corio::with(recording_manager{&log, "b"}, []() -> corio::task<> { co_await corio::sleep(10s); });
+        });
+    }());
+    EXPECT_EQ(log, (log_t{"enter a", "exit a saw plain failed", "enter b", "exit b saw cancelled"}));
+}
+
+// ---- the one-manager with is a frame of its own, inside its awaiter's --------
+
+namespace {
+
+// aenter/aexit as plain awaiters that complete without suspending, and
+// awaiters whose await_suspend returns bool (false: go on) and void.
+struct ready_manager {
+    log_t* log;
+    struct ready {
+        int v;
+        bool await_ready() const noexcept { return true; }
+        void await_suspend(std::coroutine_handle<>) const noexcept {}
+        int await_resume() const noexcept { return v; }
+    };
+    struct declining {  // suspends "then changes its mind"
+        bool await_ready() const noexcept { return false; }
+        bool await_suspend(std::coroutine_handle<>) const noexcept { return false; }
+        bool await_resume() const noexcept { return false; }
+    };
+    ready aenter() {
+        log->push_back("enter ready");
+        return {5};
+    }
+    declining aexit(std::exception_ptr e) {
+        log->push_back("exit declining saw " + corio_test::what_of(e));
+        return {};
+    }
+};
+
+}  // namespace
+
+TEST(with, awaiters_that_complete_at_once_or_decline_to_suspend) {
+    log_t log;
+    int v = corio::run([&]() -> corio::task<int> {
+        co_return co_await corio::with(ready_manager{&log}, [](int& x) { return x * 3; });
+    }());
+    EXPECT_EQ(v, 15);
+    EXPECT_EQ(log, (log_t{"enter ready", "exit declining saw none"}));
+}
+
+TEST(with, awaited_twice_is_a_logic_error_and_runs_nothing_twice) {
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        auto block = corio::with(recording_manager{&log, "a"}, [](recording_manager&) {});
+        co_await block;
+        EXPECT_THROW(co_await block, std::logic_error);
+    }());
+    EXPECT_EQ(log, (log_t{"enter a", "exit a saw none"}));
+}
+
+TEST(with, as_task_runs_the_block_in_gather) {
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        auto [a, b] = co_await corio::gather(
+            corio::with(recording_manager{&log, "a"}, [](recording_manager& m) { return m.name; }).as_task(),
+            corio::with(recording_manager{&log, "b"}, [](recording_manager& m) -> corio::task<std::string> {
+                co_await corio::sleep(1ms);
+                co_return m.name;
+            }).as_task());
+        EXPECT_EQ(a + b, "ab");
+    }());
+    EXPECT_EQ(log.size(), 4u);
+}
+
+TEST(with, ten_million_withs_completing_at_once_use_no_stack) {
+    // Each step goes on by a tail call (clang) or through the loop's
+    // transfer slot: a loop of withs whose parts never suspend must not
+    // grow the native stack (PITFALLS: Asio's stack overflow on ready awaits).
+    long n = 0;
+    struct coroutine_manager {  // aenter, body and aexit are tasks that never suspend
+        corio::task<int> aenter() { co_return 1; }
+        corio::task<> aexit(std::exception_ptr) { co_return; }
+    };
+    corio::run([&]() -> corio::task<> {
+        log_t log;
+        ready_manager m{&log};
+        for (int i = 0; i < 5'000'000; ++i) {
+            co_await corio::with(m, [&] { ++n; });
+            if (log.size() > 64) log.clear();
+        }
+        coroutine_manager c;
+        for (int i = 0; i < 5'000'000; ++i)
+            co_await corio::with(c, [&](int& one) -> corio::task<> {
+                n += one;
+                co_return;
+            });
+    }());
+    EXPECT_EQ(n, 10'000'000);
+}
