@@ -263,7 +263,7 @@ decltype(auto) start_inner(Items& items, source_location where, Values&... value
 // written by hand and kept inside the awaiting coroutine's own frame, so that
 // `with` costs no allocation and no coroutine of its own: aenter's, the
 // body's and aexit's awaitables are awaited from it as a coroutine would.
-// tests/core/with_frame_test.cpp checks the layout on each compiler.
+// tests/core/with_test.cpp (handmade_frame_*) checks the layout on each compiler.
 struct handmade_frame {
     void (*resume)(void*);
     void (*destroy)(void*);

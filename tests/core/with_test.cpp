@@ -429,3 +429,26 @@ TEST(with, ten_million_withs_completing_at_once_use_no_stack) {
     }());
     EXPECT_EQ(n, 10'000'000);
 }
+
+// The layout the one-manager with relies on: a coroutine_handle made from
+// the address of a handmade_frame resumes by calling its `resume` with that
+// address, on this compiler.
+namespace {
+int handmade_resumes = 0;
+void* handmade_seen = nullptr;
+void count_resume(void* frame) {
+    ++handmade_resumes;
+    handmade_seen = frame;
+}
+void never_destroyed(void*) { std::terminate(); }
+}  // namespace
+
+TEST(with, handmade_frame_is_resumed_through_a_coroutine_handle) {
+    corio::detail::handmade_frame frame{&count_resume, &never_destroyed};
+    auto h = std::coroutine_handle<>::from_address(&frame);
+    h.resume();
+    h();
+    EXPECT_EQ(handmade_resumes, 2);
+    EXPECT_EQ(handmade_seen, &frame);
+    EXPECT_EQ(h.address(), &frame);
+}
