@@ -202,7 +202,19 @@ def plain_table(rows):
     return report.text_table(HEADER, [[re.sub(r"`", "", c) for c in r] for r in rows])
 
 
-def machine():
+def cached_compiler(build):
+    """The C++ compiler the bench build directory was configured with (make bench: clang++-19)."""
+    try:
+        with open(os.path.join(build, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith("CMAKE_CXX_COMPILER:"):
+                    return line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    return "c++"
+
+
+def machine(build):
     model = "?"
     try:
         with open("/proc/cpuinfo") as f:
@@ -216,7 +228,7 @@ def machine():
         "nproc": sh("nproc"),
         "model": model,
         "kernel": platform.release(),
-        "gxx": sh("g++ --version | head -1"),
+        "compiler": sh(f"'{cached_compiler(build)}' --version | head -1"),
         "os": sh(". /etc/os-release && echo $PRETTY_NAME"),
         "python": sh(f"{PYTHON} -c 'import sys; print(sys.version.split()[0])'"),
         "uvloop": sh(f"{PYTHON} -c 'import uvloop; print(uvloop.__version__)'"),
@@ -332,7 +344,7 @@ def run_core(args, build):
 
     lines = []
     if not args.no_write:
-        m = machine()
+        m = machine(build)
         lines = [
             "# Benchmarks",
             "",
@@ -341,7 +353,7 @@ def run_core(args, build):
             "",
             f"- Date: {started.strftime('%Y-%m-%d %H:%M %Z')}" + (" (`--quick`)" if args.quick else ""),
             f"- Machine: {m['nproc']} CPUs, {m['model']}, kernel {m['kernel']}, {m['os']}",
-            f"- Compiler: {m['gxx']}, CMake Release; Google Benchmark {m['libbenchmark']}, "
+            f"- Compiler: {m['compiler']}, CMake Release; Google Benchmark {m['libbenchmark']}, "
             f"Boost {m['boost']}, Python {m['python']}, uvloop {m['uvloop']}",
             f"- Load average: {load_before} before the run, {load_after} after; the whole run took {elapsed:.0f} s.",
             "",
@@ -400,6 +412,7 @@ def read_doc():
     try:
         with open(DOC) as f:
             return f.read()
+            f"CXX={os.path.basename(cached_compiler(build))} "
     except OSError:
         return ""
 

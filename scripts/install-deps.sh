@@ -8,8 +8,9 @@ set -euo pipefail
 # The one list of packages. bench = core + these.
 CORE_PKGS=(
     build-essential cmake ninja-build g++ clang pkg-config
+    clang-19             # make's default compiler (g++ 12 miscompiles temporaries in co_await)
+    libclang-rt-19-dev libclang-rt-14-dev  # clang's sanitizer runtimes
     libgtest-dev libgmock-dev
-    libclang-rt-14-dev   # clang's sanitizer runtimes
     liburing-dev
     socat netcat-openbsd # real peers for the networking tests
     libc-ares-dev        # corio::resolve
