@@ -390,7 +390,11 @@ public:
         if (started_) throw std::logic_error("corio::with: awaited twice (a with runs once)");
         started_ = true;
         continuation_ = caller;
-        return start_enter();
+        // A noop handle means "suspended", or, where transfer() parks (g++
+        // without tail calls), that an inner await_suspend already parked
+        // where to go: only a real handle is passed on through the slot.
+        std::coroutine_handle<> next = start_enter();
+        return next.address() == std::noop_coroutine().address() ? next : transfer(next);
     }
     R await_resume() {
         if (error_ && !suppressed_) std::rethrow_exception(std::move(error_));

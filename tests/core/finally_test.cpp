@@ -159,10 +159,13 @@ TEST(finally, the_callable_is_stored_by_value) {
     log_t log;
     auto inner = [&]() -> corio::task<> {
         auto owned = std::make_shared<std::string>("owned");
-        co_await corio::finally([owned, &log]() -> corio::task<> {
+        // Named first: g++ 12 destroys a capturing lambda written inside a
+        // co_await expression twice (README, "Compilers").
+        auto cleanup = [owned, &log]() -> corio::task<> {
             co_await corio::sleep(1ms);
             log.push_back(*owned);  // the capture outlives the task's locals
-        });
+        };
+        co_await corio::finally(std::move(cleanup));
         co_return;
     };
     corio::run(inner());
