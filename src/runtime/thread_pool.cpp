@@ -33,8 +33,17 @@ void thread_pool::submit(pool_job* job) {
         tail_ = job;
         const std::size_t queued = queued_.fetch_add(1, std::memory_order_release) + 1;
         if (queued <= spinning_) return;  // a polling worker takes it
-        start_thread = idle_ == 0 && threads_.size() < max_threads_;
-        if (start_thread) threads_.emplace_back([this] { work(); });
+        // A sleeping worker already woken for an earlier job is not idle any
+        // more: counting it (as this did) sent the next jobs' wake-ups to
+        // nobody, and they waited for a busy worker while the pool had room
+        // for more threads (to_thread calls that wait for each other hung).
+        if (idle_ > wakeups_) {
+            ++wakeups_;
+        } else {
+            start_thread = threads_.size() < max_threads_;
+            if (start_thread) threads_.emplace_back([this] { work(); });
+            else return;  // every worker is busy: the first to finish takes it
+        }
     }
     if (!start_thread) ready_.notify_one();
 }
@@ -67,8 +76,9 @@ void thread_pool::work() {
         }
         while (head_ == nullptr && !stopping_) {
             ++idle_;
-            ready_.wait(lock);
+            ready_.wait(lock, [this] { return wakeups_ != 0 || stopping_; });
             --idle_;
+            if (wakeups_ != 0) --wakeups_;
         }
         if (head_ == nullptr) return;  // stopping, nothing left
         pool_job* job = head_;

@@ -33,10 +33,14 @@ using log_t = std::vector<std::string>;
 
 using corio_test::outcome;
 
+// How long a wait for another thread gives up after: only a test that has
+// failed waits that long, so generous enough for any busy machine.
+constexpr auto give_up_after = 30s;
+
 // Polls a flag another thread sets: the only way to wait for a thread
 // without blocking the loop (each poll is a real, short sleep).
 corio::task<> until(const std::atomic<bool>& flag) {
-    const auto give_up = std::chrono::steady_clock::now() + 2s;
+    const auto give_up = std::chrono::steady_clock::now() + give_up_after;
     while (!flag.load() && std::chrono::steady_clock::now() < give_up) co_await corio::sleep(1ms);
 }
 
@@ -101,7 +105,7 @@ TEST(to_thread, the_loop_keeps_running_other_tasks_meanwhile) {
             release = true;
         });
         co_await corio::to_thread([&release] {
-            const auto give_up = std::chrono::steady_clock::now() + 2s;
+            const auto give_up = std::chrono::steady_clock::now() + give_up_after;
             while (!release.load() && std::chrono::steady_clock::now() < give_up)
                 std::this_thread::sleep_for(1ms);
         });
@@ -122,7 +126,7 @@ TEST(to_thread, cancelled_while_running_waits_for_the_call_then_throws) {
             try {
                 co_await corio::to_thread([&] {
                     started = true;
-                    const auto give_up = std::chrono::steady_clock::now() + 2s;
+                    const auto give_up = std::chrono::steady_clock::now() + give_up_after;
                     while (!release.load() && std::chrono::steady_clock::now() < give_up)
                         std::this_thread::sleep_for(1ms);
                     std::lock_guard<std::mutex> g(log_mutex);
@@ -162,14 +166,48 @@ TEST(to_thread, in_an_already_cancelled_scope_does_not_call_the_function) {
     EXPECT_EQ(calls.load(), 0);
 }
 
+// The pool runs as many calls at once as it has threads (at least 4), also
+// after a worker went to sleep: calls that wait for each other all start.
+// Regression: a sleeping worker woken for one call still counted as idle, so
+// the next calls' wake-ups went to nobody and no thread was started for them:
+// they waited for the busy worker, here for ever (10 s each, one after another).
+TEST(to_thread, calls_that_wait_for_each_other_all_run_at_once) {
+    constexpr int n = 4;
+    std::atomic<int> started{0};
+    int saw_all = 0;
+    corio::run([&]() -> corio::task<> {
+        co_await corio::to_thread([] {});  // a worker, which then goes to sleep
+        co_await corio::sleep(20ms);
+        auto meet = [&started] {
+            ++started;
+            const auto give_up = std::chrono::steady_clock::now() + 10s;  // x 4 when they run one by one
+            while (started.load() < n && std::chrono::steady_clock::now() < give_up)
+                std::this_thread::sleep_for(1ms);
+            return started.load() == n;
+        };
+        std::vector<corio::task<bool>> calls;
+        for (int i = 0; i < n; ++i) calls.push_back(corio::to_thread(meet));
+        for (const bool all : co_await corio::gather(std::move(calls))) saw_all += all ? 1 : 0;
+    }());
+    EXPECT_EQ(saw_all, n) << "only " << started.load() << " of " << n << " calls ran at once";
+}
+
 TEST(to_thread, many_concurrent_calls_all_complete) {
     std::mutex ids_mutex;
     std::set<std::thread::id> ids;
+    std::atomic<int> started{0};
     corio::run([&]() -> corio::task<> {
         std::vector<corio::task<int>> calls;
         for (int i = 0; i < 64; ++i)
             calls.push_back(corio::to_thread(
-                [&ids, &ids_mutex](int n) {
+                [&ids, &ids_mutex, &started](int n) {
+                    // The first call waits until a second one starts, which
+                    // can only be on another thread: on a busy machine one
+                    // thread could otherwise take all 64 before the others wake.
+                    const bool first = started.fetch_add(1) == 0;
+                    const auto give_up = std::chrono::steady_clock::now() + give_up_after;
+                    while (first && started.load() < 2 && std::chrono::steady_clock::now() < give_up)
+                        std::this_thread::sleep_for(1ms);
                     std::this_thread::sleep_for(1ms);
                     std::lock_guard<std::mutex> g(ids_mutex);
                     ids.insert(std::this_thread::get_id());

@@ -41,7 +41,8 @@ private:
     std::condition_variable ready_;
     pool_job* head_ = nullptr;
     pool_job* tail_ = nullptr;
-    std::size_t idle_ = 0;
+    std::size_t idle_ = 0;                // workers asleep on `ready_`
+    std::size_t wakeups_ = 0;             // of those, woken for a job and not yet up
     std::size_t spinning_ = 0;            // workers polling `queued_` before they sleep
     std::atomic<std::size_t> queued_{0};  // jobs in the list, readable without the lock
     std::size_t max_threads_;
