@@ -52,9 +52,16 @@ settled_t<T> take_settled(fiber* f) {
     return settled_t<T>(std::in_place_index<0>, take_value<T>(f));
 }
 
-template <class T>
-void require_valid(const task<T>& t, const char* operation) {
-    if (!t.valid()) throw std::logic_error(std::string(operation) + ": a task is empty (moved-from)");
+// An empty task is the caller's error: the others are closed without a
+// "never awaited" report, since that error is what went wrong.
+template <class Tasks>
+void require_valid(Tasks& tasks, const char* operation) {
+    bool valid = true;
+    for (auto& t : tasks) valid = valid && t.valid();
+    if (valid) [[likely]]
+        return;
+    for (auto& t : tasks) close_unstarted(t);
+    throw std::logic_error(std::string(operation) + ": a task is empty (moved-from)");
 }
 
 // Starts every task as a child of `set`; on failure to start one, the ones
@@ -69,7 +76,10 @@ template <bool Settled, class... T>
 task<std::conditional_t<Settled, std::tuple<settled_t<T>...>, std::tuple<value_or_monostate_t<T>...>>> gather_impl(
     std::tuple<task<T>...> tasks) {
     constexpr const char* operation = Settled ? "gather_settled" : "gather";
-    std::apply([&](auto&... t) { (require_valid(t, operation), ...); }, tasks);
+    if (!std::apply([](auto&... t) { return (t.valid() && ...); }, tasks)) [[unlikely]] {
+        std::apply([](auto&... t) { (close_unstarted(t), ...); }, tasks);
+        throw std::logic_error(std::string(operation) + ": a task is empty (moved-from)");
+    }
     fiber* self = &running_fiber(operation);
     child_set set(!Settled);
     set.attach(self);
@@ -102,7 +112,7 @@ template <bool Settled, class T>
 task<std::vector<std::conditional_t<Settled, settled_t<T>, value_or_monostate_t<T>>>> gather_vector_impl(
     std::vector<task<T>> tasks) {
     constexpr const char* operation = Settled ? "gather_settled" : "gather";
-    for (auto& t : tasks) require_valid(t, operation);
+    require_valid(tasks, operation);
     fiber* self = &running_fiber(operation);
     child_set set(!Settled);
     set.attach(self);

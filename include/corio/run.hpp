@@ -21,6 +21,8 @@ namespace corio {
 template <class T>
 T run(task<T> main, run_options options = {}) {
     if (!main.valid()) throw std::logic_error("run: the main task is empty (moved-from)");
+    if (detail::tls_loop != nullptr) [[unlikely]]
+        detail::close_unstarted(main);  // the loop's constructor throws: no "never awaited" report beside it
     detail::event_loop loop(options);
     auto h = main.release();
     detail::fiber* f = loop.start_fiber(h, &h.promise(), nullptr, {});

@@ -6,7 +6,9 @@
 // Awaiting a task is not itself a cancellation point; the awaits inside it
 // are. A task is awaited once: awaiting a moved-from task, or one whose result
 // was taken, throws std::logic_error. Destroying a task that never ran frees
-// its frame.
+// its frame; debug mode reports it as Python does ("coroutine 'work' was
+// never awaited"), unless it was handed to spawn, gather or another corio
+// call that owns it from then on.
 #pragma once
 
 #include <coroutine>
@@ -51,6 +53,8 @@ class result_slot<void> {};
 
 template <class T>
 struct task_promise_common : promise_base {
+    explicit task_promise_common(coroutine_origin origin) noexcept : promise_base(origin) {}
+
     // A task is started only by being awaited (or by a fiber), which sets
     // `continuation`, so it needs no `started` flag of its own.
     std::suspend_always initial_suspend() noexcept { return {}; }
@@ -64,8 +68,11 @@ struct task_promise_common : promise_base {
     }
 };
 
+// The constructors' default argument is evaluated in the coroutine itself,
+// so `origin` names it (debug reports; see coroutine_origin).
 template <class T>
 struct task_promise : task_promise_common<T> {
+    task_promise(coroutine_origin origin = coroutine_origin::current()) noexcept : task_promise_common<T>(origin) {}
     task<T> get_return_object() noexcept;
     template <class U = T>
         requires std::is_convertible_v<U&&, T>
@@ -79,6 +86,7 @@ struct task_promise : task_promise_common<T> {
 
 template <>
 struct task_promise<void> : task_promise_common<void> {
+    task_promise(coroutine_origin origin = coroutine_origin::current()) noexcept : task_promise_common<void>(origin) {}
     task<void> get_return_object() noexcept;
     void return_void() noexcept {}
     void take() { check_take(); }
@@ -131,9 +139,12 @@ public:
 private:
     void reset() noexcept {
         if (handle_) {
-            if (handle_.promise().continuation && !handle_.done())
-                detail::report_destroyed_while_suspended("task", handle_.address());
-            handle_.destroy();
+            // A task that was awaited to its end (the usual case) has a
+            // continuation; one that never ran has none.
+            if (handle_.promise().continuation && handle_.done()) [[likely]]
+                handle_.destroy();
+            else
+                detail::destroy_unfinished_task(handle_, handle_.promise());
             handle_ = nullptr;
         }
     }
@@ -147,6 +158,15 @@ task<T> task_promise<T>::get_return_object() noexcept {
 }
 inline task<void> task_promise<void>::get_return_object() noexcept {
     return task<void>(std::coroutine_handle<task_promise<void>>::from_promise(*this));
+}
+
+/// Destroys a task that a corio call took and will not run, without the
+/// "never awaited" report: the call's own error says what went wrong
+/// (asyncio's coro.close() when TaskGroup.create_task refuses a coroutine).
+template <class T>
+void close_unstarted(task<T>& t) noexcept {
+    quiet_drops quiet;
+    t = task<T>();
 }
 }  // namespace detail
 

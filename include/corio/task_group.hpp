@@ -81,6 +81,8 @@ public:
     /// Starts `t` as a child of the group (asyncio's TaskGroup.create_task).
     template <class T>
     join_handle<T> spawn(task<T> t, source_location where = source_location::current()) {
+        if (state_ == state::fresh || state_ == state::closed) [[unlikely]]
+            detail::close_unstarted(t);  // check_open throws: the error says it, not a "never awaited"
         check_open();
         detail::fiber* f = children_.start(t, "task_group::spawn", where);
         f->refs = 2;

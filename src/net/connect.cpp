@@ -251,9 +251,11 @@ namespace {
 // The TLS handshake after connecting, bounded by tls_handshake_timeout.
 task<stream> then_tls(task<stream> connecting, tls_context context, std::string server_hostname,
                       std::chrono::milliseconds limit) {
-    if (context.is_server())
+    if (context.is_server()) {
+        detail::close_unstarted(connecting);  // refused: no "never awaited" report beside the error
         throw std::invalid_argument("open_connection: connect_options::tls is a server context (use "
                                     "tls_context::client())");
+    }
     stream s = co_await std::move(connecting);
     co_await detail::handshake_within(s, std::move(context), std::move(server_hostname), limit);
     co_return s;

@@ -1,6 +1,7 @@
 // Debug mode and the reports on stderr: an exception nobody retrieved (always
-// reported), steps longer than 100 ms without yielding, the banner naming the
-// backend, CORIO_DEBUG in the environment.
+// reported), steps longer than 100 ms without yielding, tasks never awaited
+// (named, with their line), the banner naming the backend, CORIO_DEBUG in
+// the environment.
 #include <corio/run.hpp>
 
 #include <gtest/gtest.h>
@@ -10,12 +11,19 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <corio/errors.hpp>
+#include <corio/gather.hpp>
 #include <corio/run_options.hpp>
+#include <corio/shield.hpp>
 #include <corio/spawn.hpp>
 #include <corio/task.hpp>
+#include <corio/task_group.hpp>
 #include <corio/time/sleep.hpp>
+#include <corio/time/timeout.hpp>
+#include <corio/to_thread.hpp>
+#include <corio/with.hpp>
 #include "../support/scoped_env.hpp"
 
 using namespace std::chrono_literals;
@@ -105,21 +113,146 @@ TEST(debug, a_step_longer_than_100ms_is_reported) {
     EXPECT_TRUE(contains(err, "debug_test.cpp")) << err;  // the task's spawn site
 }
 
-TEST(debug, a_short_step_is_not_reported) {
-    const std::string err = stderr_of(
-        []() -> corio::task<> {
-            std::this_thread::sleep_for(5ms);
-            co_await corio::sleep(0s);
-        }(),
-        corio::run_options{.debug = true});
-    EXPECT_FALSE(contains(err, "without yielding")) << err;
+// Where a coroutine's report points: clang gives the line of its name, g++
+// the line of its closing brace; clang 14 (no std::source_location) gives
+// the line without the file. Each function below is bracketed by its lines.
+struct lines {
+    unsigned first;
+    unsigned last;
+};
+
+// The line a report gives after "debug_test.cpp:" (or "line "), else 0.
+unsigned reported_line(const std::string& err, const std::string& after) {
+    std::size_t at = err.find(after);
+    if (at == std::string::npos) return 0;
+    const std::size_t file = err.find("debug_test.cpp:", at);
+    const std::size_t line = err.find("(line ", at);
+    if (file != std::string::npos && (line == std::string::npos || file < line)) at = file + 15;
+    else if (line != std::string::npos) at = line + 6;
+    else return 0;
+    return static_cast<unsigned>(std::strtoul(err.c_str() + at, nullptr, 10));
 }
 
-TEST(debug, slow_steps_are_not_reported_without_debug_mode) {
+bool within(unsigned line, lines l) { return line >= l.first && line <= l.last; }
+
+// ------------------------------------------------------------ never awaited
+
+constexpr lines never_awaited_lines{__LINE__ + 1, __LINE__ + 4};
+corio::task<int> never_awaited_work(int x) {
+    co_await corio::sleep(0s);
+    co_return x;
+}
+
+corio::task<> awaited_work(int& ran) {
+    ++ran;
+    co_return;
+}
+
+TEST(debug, a_task_never_awaited_is_reported_with_its_name_and_line) {
+    const std::string err = stderr_of(
+        []() -> corio::task<> {
+            { auto forgotten = never_awaited_work(1); }  // Python: coroutine 'work' was never awaited
+            co_return;
+        }(),
+        corio::run_options{.debug = true});
+    EXPECT_TRUE(contains(err, "corio debug: coroutine 'never_awaited_work' (")) << err;
+    EXPECT_TRUE(contains(err, ") was never awaited\n")) << err;
+    EXPECT_TRUE(within(reported_line(err, "'never_awaited_work'"), never_awaited_lines)) << err;
+}
+
+TEST(debug, a_member_and_a_lambda_never_awaited_are_named) {
+    struct worker {
+        corio::task<> run() { co_return; }
+    };
+    const std::string err = stderr_of(
+        []() -> corio::task<> {
+            worker w;
+            { auto t = w.run(); }
+            { auto t = []() -> corio::task<> { co_return; }(); }
+            co_return;
+        }(),
+        corio::run_options{.debug = true});
+    EXPECT_TRUE(contains(err, "run' (")) << err;  // g++: 'worker::run'; clang 14: 'run'
+    EXPECT_TRUE(contains(err, "<lambda>' (")) << err;
+    EXPECT_FALSE(contains(err, "operator()")) << err;
+}
+
+TEST(debug, tasks_awaited_spawned_gathered_or_moved_are_not_reported) {
+    int ran = 0;
+    const std::string err = stderr_of(
+        [](int& ran) -> corio::task<> {
+            co_await awaited_work(ran);
+            auto named = awaited_work(ran);
+            co_await named;
+            auto moved = awaited_work(ran);
+            auto into = std::move(moved);  // `moved` is empty now
+            co_await into;
+            auto later = awaited_work(ran);
+            moved = std::move(later);  // assigned over an empty task
+            co_await moved;
+            co_await corio::spawn(awaited_work(ran));
+            corio::spawn(awaited_work(ran)).detach();
+            co_await corio::gather(awaited_work(ran), awaited_work(ran));
+            std::vector<corio::task<>> tasks;
+            tasks.push_back(awaited_work(ran));
+            co_await corio::gather_settled(std::move(tasks));
+            co_await corio::with(corio::task_group{}, [&](corio::task_group& g) -> corio::task<> {
+                g.spawn(awaited_work(ran));
+                g.spawn([&] { return awaited_work(ran); });
+                co_return;
+            });
+            co_await corio::wait_for(awaited_work(ran), 1s);
+            co_await corio::shield(awaited_work(ran));
+            co_await corio::to_thread([] { return 1; });
+            co_await corio::sleep(0s);
+        }(ran),
+        corio::run_options{.debug = true});
+    EXPECT_EQ(ran, 13);
+    EXPECT_FALSE(contains(err, "never awaited")) << err;
+}
+
+TEST(debug, an_unawaited_gather_is_reported_once_not_for_each_of_its_tasks) {
+    int ran = 0;
+    const std::string err = stderr_of(
+        [](int& ran) -> corio::task<> {
+            { auto g = corio::gather(awaited_work(ran), never_awaited_work(2)); }
+            co_return;
+        }(ran),
+        corio::run_options{.debug = true});
+    EXPECT_EQ(ran, 0);
+    std::size_t reports = 0;
+    for (std::size_t at = 0; (at = err.find("was never awaited", at)) != std::string::npos; ++at) ++reports;
+    EXPECT_EQ(reports, 1u) << err;
+    EXPECT_TRUE(contains(err, "gather")) << err;
+    EXPECT_FALSE(contains(err, "never_awaited_work")) << err;
+}
+
+TEST(debug, tasks_a_corio_call_refused_are_not_reported) {
+    int ran = 0;
+    const std::string err = stderr_of(
+        [](int& ran) -> corio::task<> {
+            corio::task_group closed;
+            co_await corio::with(closed, [](corio::task_group&) -> corio::task<> { co_return; });
+            EXPECT_THROW(closed.spawn(awaited_work(ran)), std::logic_error);  // asyncio closes the coroutine
+            corio::task<> empty;
+            auto pair = corio::gather(awaited_work(ran), std::move(empty));
+            EXPECT_THROW(co_await pair, std::logic_error);
+            std::vector<corio::task<>> tasks;
+            tasks.push_back(awaited_work(ran));
+            tasks.emplace_back();
+            auto all = corio::gather(std::move(tasks));
+            EXPECT_THROW(co_await all, std::logic_error);
+        }(ran),
+        corio::run_options{.debug = true});
+    EXPECT_EQ(ran, 0);
+    EXPECT_FALSE(contains(err, "never awaited")) << err;
+}
+
+TEST(debug, a_task_never_awaited_is_not_reported_without_debug_mode) {
     scoped_env no_debug("CORIO_DEBUG", "0");
     const std::string err = stderr_of([]() -> corio::task<> {
-        co_await corio::sleep(0s);
-        std::this_thread::sleep_for(120ms);
+        { auto forgotten = never_awaited_work(1); }
+        co_return;
     }());
     EXPECT_EQ(err, "");
 }

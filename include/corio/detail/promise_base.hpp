@@ -3,7 +3,9 @@
 #pragma once
 
 #include <coroutine>
+#include <cstdint>
 #include <exception>
+
 #include <corio/source_location.hpp>
 
 #include <corio/detail/frame_allocator.hpp>
@@ -26,11 +28,38 @@ struct exit_record {
 };
 
 struct promise_base : frame_allocated {
-    std::coroutine_handle<> continuation;  // null: the root of a fiber
+    promise_base() noexcept = default;
+    explicit promise_base(coroutine_origin origin) noexcept { set_origin(origin); }
+
+    std::coroutine_handle<> continuation;  // null: the root of a fiber, or a task never awaited
     std::exception_ptr exception;
     exit_record* exits = nullptr;           // most recently entered first
+#if CORIO_DETAIL_COMPACT_ORIGIN
+    coroutine_origin origin_;               // the coroutine (a task's), for debug reports
+#else
+    const char* origin_function_ = "";
+#endif
     bool started = false;
     bool taken = false;                     // the result was handed out
+#if !CORIO_DETAIL_COMPACT_ORIGIN
+    std::uint32_t origin_line_ = 0;         // in what would be padding
+#endif
+
+    coroutine_origin origin() const noexcept {
+#if CORIO_DETAIL_COMPACT_ORIGIN
+        return origin_;
+#else
+        return coroutine_origin{origin_function_, origin_line_};
+#endif
+    }
+    void set_origin(coroutine_origin origin) noexcept {
+#if CORIO_DETAIL_COMPACT_ORIGIN
+        origin_ = origin;
+#else
+        origin_function_ = origin.function;
+        origin_line_ = origin.line_;
+#endif
+    }
 
     ~promise_base() {
         // A frame destroyed before reaching its end (a generator dropped
@@ -77,5 +106,24 @@ struct final_awaiter {
 // Reports a frame destroyed while suspended (debug mode).
 void report_destroyed_while_suspended(const char* what, void* frame) noexcept;
 bool debug_enabled() noexcept;
+
+// Destroys the frame of a task that did not reach its end: one never started
+// (no continuation: debug mode reports "coroutine 'work' was never awaited",
+// as Python does) or one destroyed while suspended. Out of line: the common
+// destruction, of a finished task, is one branch in task's destructor.
+void destroy_unfinished_task(std::coroutine_handle<> frame, const promise_base& promise) noexcept;
+
+// While nonzero, no task dropped on this thread is reported as never
+// awaited: a frame that never ran is being destroyed (its parameters are
+// dropped with it), or corio itself drops a task it refused (asyncio's
+// coro.close() when create_task fails).
+constinit inline thread_local int tls_quiet_drops = 0;
+
+struct quiet_drops {
+    quiet_drops() noexcept { ++tls_quiet_drops; }
+    ~quiet_drops() { --tls_quiet_drops; }
+    quiet_drops(const quiet_drops&) = delete;
+    quiet_drops& operator=(const quiet_drops&) = delete;
+};
 
 }  // namespace corio::detail

@@ -1,0 +1,21 @@
+// How debug reports name a coroutine: "'work' (dbg.cpp:12)", from the
+// coroutine_origin its promise recorded (src/runtime/debug.cpp).
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include <corio/source_location.hpp>
+
+namespace corio::detail {
+
+/// The name a report shows for a compiler's function name: the qualified
+/// name without return type, parameters, template arguments' "[with ...]"
+/// or anonymous namespaces ("corio::task<int> {anonymous}::work(int)" ->
+/// "work"); a lambda is "<lambda>" after its enclosing function.
+std::string short_function_name(const char* full);
+
+/// Writes "'work' (dbg.cpp:12)" to `out` (no file with clang 14: "(line 12)").
+void print_origin(std::FILE* out, const coroutine_origin& origin) noexcept;
+
+}  // namespace corio::detail
