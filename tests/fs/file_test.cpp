@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -1085,11 +1086,73 @@ double evict_from_page_cache(const std::filesystem::path& p) {
     return cached;
 }
 
+// A read in flight when its deadline passes is cancelled, and the file goes
+// on working. The read cannot finish first on any machine, however fast or
+// busy: it reads a FIFO whose only writer is the test, which writes nothing
+// until the deadline has passed. (This test used to race a 256 MiB read of a
+// file evicted from the page cache against a 1 ms deadline, and lost about 1
+// run in 12: a loop thread kept off the CPU for longer than the read took
+// found the read's completion and the expired timer at once, and ran the
+// completion first.) Then the test lets data in, and the same file reads all
+// of it, in order, to the end: the cancelled read took none.
 TEST_P(file_test, a_read_cancelled_in_flight_leaves_the_file_usable) {
+    const auto p = path("cancel_read.fifo");
+    const int fds_before = open_fd_count();
+    ASSERT_EQ(::mkfifo(p.c_str(), 0644), 0);
+    // The test's end, read-write so that opening does not wait: with a writer
+    // present, corio's read-only open does not wait either, and a read of the
+    // empty FIFO waits for data, not for end of file.
+    const int writer = ::open(p.c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(writer, 0) << std::strerror(errno);
+    const std::string data = pattern(0, MiB + 123);  // more than a pipe holds
+    bool expired = false, cancelled = false;
+    std::size_t got = 0;
+    std::string back;
+    run([&]() -> corio::task<> {
+        constexpr std::size_t size = 256 * KiB;
+        auto buffer = std::make_unique<std::byte[]>(size);
+        corio::file f = co_await corio::open(p, "rb");
+        auto body = [&](corio::timeout_scope&) -> corio::task<> {
+            got = co_await f.read_into(std::span<std::byte>(buffer.get(), size));
+        };
+        auto scope = corio::move_on_after(1ms);
+        co_await corio::with(scope, body);
+        expired = scope.expired();             // the deadline passed while the read waited
+        cancelled = scope.cancelled_caught();  // and the read ended by it
+        // Now the test lets data in, from a thread (the pipe holds less than
+        // `data`, so the writes wait for this file's reads), then closes its
+        // end: end of file.
+        std::thread feeder([&] {
+            for (std::string_view rest = data; !rest.empty();) {
+                const ssize_t n = ::write(writer, rest.data(), rest.size());
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) break;
+                rest.remove_prefix(static_cast<std::size_t>(n));
+            }
+            ::close(writer);
+        });
+        back = co_await f.read();  // to end of file
+        feeder.join();
+        co_await f.close();
+    }());
+    EXPECT_TRUE(expired);
+    EXPECT_TRUE(cancelled) << "the read of the empty FIFO was not cancelled in flight";
+    EXPECT_EQ(got, 0u);
+    EXPECT_EQ(back.size(), data.size());
+    EXPECT_TRUE(back == data) << "the file did not read the data in order after the cancelled read";
+    EXPECT_EQ(open_fd_count(), fds_before);
+}
+
+// The same deadline against a read of a regular file, which the kernel may
+// finish, cancel, or not have started when the deadline passes: whichever it
+// was (on a busy machine any of them), the file then seeks and reads right.
+// Timing decides only which path runs, so no assertion depends on it; the
+// in-flight path is the FIFO's above, which no timing can avoid.
+TEST_P(file_test, a_regular_file_read_ended_by_a_deadline_leaves_the_file_usable) {
     constexpr std::size_t size = 256 * MiB;
     const auto p = path("cancel_read.bin");
     write_pattern_file(p, size);
-    const double cached = evict_from_page_cache(p);
+    const double cached = evict_from_page_cache(p);  // makes the read likelier to be in flight
     const int fds_before = open_fd_count();
     std::size_t got = 0;
     bool expired = false, cancelled = false;
@@ -1103,8 +1166,8 @@ TEST_P(file_test, a_read_cancelled_in_flight_leaves_the_file_usable) {
         };
         auto scope = corio::move_on_after(1ms);
         co_await corio::with(scope, body);
-        expired = scope.expired();             // the cancellation reached the read in flight
-        cancelled = scope.cancelled_caught();  // and the read ended by it (else it finished)
+        expired = scope.expired();
+        cancelled = scope.cancelled_caught();
         at_zero = co_await f.seek(0);
         head = co_await f.read(16);
         middle = co_await f.pread(64, 100 * MiB + 3);
@@ -1112,13 +1175,8 @@ TEST_P(file_test, a_read_cancelled_in_flight_leaves_the_file_usable) {
         tail = co_await f.read();
         co_await f.close();
     }());
-    // Read from the device, 256 MiB take far more than 1 ms: the deadline
-    // passes while the kernel reads.
-    if (cached < 0.01) {
-        EXPECT_TRUE(expired) << "the read finished before the 1 ms deadline";
-    }
     if (!cancelled) {
-        EXPECT_EQ(got, size);  // the kernel finished the read anyway
+        EXPECT_EQ(got, size);  // the kernel finished the read
     }
     EXPECT_EQ(at_zero, 0);
     EXPECT_EQ(head, pattern(0, 16));
@@ -1134,7 +1192,7 @@ TEST_P(file_test, a_read_cancelled_in_flight_leaves_the_file_usable) {
 // Whether the filesystem of `dir` can take a buffered write without
 // blocking (pwritev2 with RWF_NOWAIT). Where it cannot (ext4), epoll hands
 // every write to its pool and io_uring to its io-wq threads, so a long write
-// is still in flight when a deadline passes.
+// is usually still in flight when a deadline passes (recorded, not asserted).
 bool nowait_writes_supported(const std::filesystem::path& dir) {
     const auto probe = dir / "nowait_probe";
     const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -1177,9 +1235,11 @@ TEST_P(file_test, a_write_cancelled_by_a_timeout_leaves_the_file_usable) {
         middle = co_await f.pread(64, 200 * MiB + 5);
         co_await f.close();
     }());
-    if (!inline_writes) {
-        EXPECT_TRUE(expired) << "the write was not in flight at the deadline";
-    }
+    // Whether the deadline caught the write in flight is up to the machine:
+    // the kernel's threads write on while the loop's thread waits for a CPU,
+    // and a loop that gets it back late finds the write done and the timer
+    // expired at once. So that is recorded, not asserted (a write that must
+    // be in flight: backend_test's full FIFO); what follows holds either way.
     EXPECT_NE(outcome, "not run");
     EXPECT_EQ(rewritten, "rewritten");
     // Whatever the write got to disk is the data, at its place.
@@ -1193,6 +1253,7 @@ TEST_P(file_test, a_write_cancelled_by_a_timeout_leaves_the_file_usable) {
     std::filesystem::remove(p);
     RecordProperty("outcome", outcome);
     RecordProperty("expired", expired ? "yes" : "no");
+    RecordProperty("inline_writes", inline_writes ? "yes" : "no");
 }
 
 // Small writes cancelled while the buffer goes out: what the file holds at
@@ -1238,8 +1299,8 @@ TEST_P(file_test, buffered_writes_cancelled_while_flushing_lose_and_repeat_nothi
 }
 
 // On epoll a sync (and the write that flushes the buffer first) waits for a
-// pool thread; with every worker busy (the pool has max(4, cores) threads)
-// it is still queued when the deadline passes, and is withdrawn. On io_uring the ring
+// pool thread; with every worker held by the test (the pool has max(4,
+// cores) threads) it is still queued when the deadline passes, and is withdrawn. On io_uring the ring
 // gets the cancellation. Either way the file goes on working.
 TEST_P(file_test, a_sync_cancelled_before_the_kernel_ran_it_leaves_the_file_usable) {
     const auto p = path("cancel_sync");
@@ -1249,16 +1310,27 @@ TEST_P(file_test, a_sync_cancelled_before_the_kernel_ran_it_leaves_the_file_usab
     run([&]() -> corio::task<> {
         corio::file f = co_await corio::open(p, "w+");
         co_await f.write("before");
+        // Every worker takes a job that holds it until the test lets it go
+        // (not a sleep, which a slow machine could outlast before the sync
+        // is even queued); the 30 s bound only ends a test that failed.
         const unsigned workers = std::max(4u, std::thread::hardware_concurrency());
-        std::vector<corio::join_handle<void>> sleepers;
-        for (unsigned i = 0; i < workers; ++i)
-            sleepers.push_back(corio::spawn(corio::to_thread([] { std::this_thread::sleep_for(250ms); })));
-        co_await corio::sleep(10ms);  // every worker has taken its job
+        std::atomic<unsigned> holding{0};
+        std::atomic<bool> release{false};
+        auto hold = [&] {
+            ++holding;
+            const auto give_up = std::chrono::steady_clock::now() + 30s;
+            while (!release.load() && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
+        };
+        std::vector<corio::join_handle<void>> holders;
+        for (unsigned i = 0; i < workers; ++i) holders.push_back(corio::spawn(corio::to_thread(hold)));
+        const auto give_up = std::chrono::steady_clock::now() + 30s;
+        while (holding.load() < workers && std::chrono::steady_clock::now() < give_up) co_await corio::sleep(1ms);
         auto body = [&](corio::timeout_scope&) -> corio::task<> { co_await f.sync(); };
         auto scope = corio::move_on_after(1ms);
         co_await corio::with(scope, body);
         caught = scope.cancelled_caught();
-        for (auto& h : sleepers) co_await h;
+        release = true;
+        for (auto& h : holders) co_await h;
         co_await f.write(" after");
         co_await f.sync();
         co_await f.seek(0);
