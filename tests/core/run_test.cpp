@@ -154,7 +154,7 @@ TEST(run, cancels_and_awaits_tasks_still_running_when_main_ends) {
     log_t exits(log.begin() + 3, log.end());
     std::sort(exits.begin(), exits.end());
     EXPECT_EQ(exits, (log_t{"a exit cancelled", "b exit cancelled"}));
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);  // not the hour; generous for a busy machine
 }
 
 TEST(run, a_task_that_catches_the_shutdown_cancellation_may_still_clean_up) {

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <corio/context_manager.hpp>
 #include <corio/errors.hpp>
@@ -249,10 +250,12 @@ TEST(signals_threads, two_loops_cannot_share_a_signal) {
 
 // ---------------------------------------------------------------- shutdown
 
-// Runs `child` in a forked process; gives its wait status. The child writes
-// "ready" to `ready_fd` when it wants the signals, which the parent then sends.
+// Runs `child` in a forked process; gives its wait status. The parent sends
+// one `signo` each time the child's output shows the next of `triggers`
+// (the child writes "ready" when it wants the first): never on a timer, so a
+// slow child cannot get two signals at once (which coalesce into one).
 template <class Child>
-int fork_and_signal(Child child, int signo, int count, std::string& child_output) {
+int fork_and_signal(Child child, int signo, const std::vector<std::string>& triggers, std::string& child_output) {
     int out[2];
     if (::pipe(out) != 0) return -1;
     const pid_t pid = ::fork();
@@ -264,17 +267,17 @@ int fork_and_signal(Child child, int signo, int count, std::string& child_output
     ::close(out[1]);
     std::string text;
     char buf[256];
-    bool sent = false;
+    std::size_t sent = 0, seen_up_to = 0;
     for (;;) {
         const ssize_t n = ::read(out[0], buf, sizeof buf);
         if (n <= 0) break;
         text.append(buf, static_cast<std::size_t>(n));
-        if (!sent && text.find("ready") != std::string::npos) {
-            sent = true;
-            for (int i = 0; i < count; ++i) {
-                ::kill(pid, signo);
-                std::this_thread::sleep_for(20ms);
-            }
+        while (sent < triggers.size()) {
+            const std::size_t at = text.find(triggers[sent], seen_up_to);
+            if (at == std::string::npos) break;
+            seen_up_to = at + triggers[sent].size();
+            ::kill(pid, signo);
+            ++sent;
         }
     }
     ::close(out[0]);
@@ -318,7 +321,7 @@ TEST_P(signals, shutdown_signal_cancels_main_runs_exits_and_leaves_with_the_sign
             }
             say(fd, " survived");  // must not print: the signal is raised again
         },
-        SIGTERM, 1, output);
+        SIGTERM, {"ready"}, output);
     if (output.find("io_uring_setup") != std::string::npos) GTEST_SKIP();
     EXPECT_TRUE(WIFSIGNALED(status)) << "status " << status << " output: " << output;
     if (WIFSIGNALED(status)) {
@@ -359,7 +362,7 @@ TEST_P(signals, a_second_shutdown_signal_ends_the_process_at_once) {
                 co_await corio::with(slow_exit(), body);
             }(fd), o);
         },
-        SIGINT, 2, output);
+        SIGINT, {"ready", "slow-exit"}, output);  // the second once the first began the shutdown
     EXPECT_TRUE(WIFSIGNALED(status)) << "status " << status << " output: " << output;
     if (WIFSIGNALED(status)) {
         EXPECT_EQ(WTERMSIG(status), SIGINT);

@@ -182,7 +182,7 @@ TEST(spawn, cancel_wakes_a_task_blocked_in_sleep_promptly) {
         EXPECT_EQ(co_await outcome(h), "cancelled");
     }());
     EXPECT_EQ(log, (log_t{"sleeper cancelled"}));
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);  // not the hour; generous for a busy machine
 }
 
 TEST(spawn, cancel_before_the_task_ran_cancels_its_first_await) {
@@ -284,14 +284,15 @@ TEST(spawn, joining_from_an_already_cancelled_scope_cancels_the_joined_task) {
     // for it, then throws, exactly as when the cancellation comes mid-wait.
     // Regression: at commit 4e83c85 join_handle::awaiter cancelled the
     // target only from on_cancel, i.e. for a cancellation arriving during the
-    // wait; a joiner cancelled before it awaited waited the whole 300 ms and
-    // the target was never cancelled.
+    // wait; a joiner cancelled before it awaited waited the whole sleep (300
+    // ms then; 60 s now, so that the bound below is generous for a busy
+    // machine) and the target was never cancelled.
     log_t log;
     const auto start = std::chrono::steady_clock::now();
     corio::run([&]() -> corio::task<> {
         auto target = corio::spawn([&log]() -> corio::task<> {
             try {
-                co_await corio::sleep(300ms);
+                co_await corio::sleep(60s);
                 log.push_back("target woke");
             } catch (const corio::cancelled_error&) {
                 log.push_back("target cancelled");
@@ -318,7 +319,7 @@ TEST(spawn, joining_from_an_already_cancelled_scope_cancels_the_joined_task) {
         EXPECT_TRUE(target.done());
     }());
     EXPECT_EQ(log, (log_t{"joiner cancelled", "target cancelled", "join threw"}));
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 200ms);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
 }
 
 TEST(spawn, a_second_concurrent_joiner_is_a_logic_error) {

@@ -549,6 +549,19 @@ TEST_P(server_test, out_of_descriptors_while_accepting_pauses_and_loses_nobody) 
     ASSERT_GT(port, 0) << "the child server did not report its port: " << port_line << child.read_rest(1s);
     const corio::address server = *corio::address::parse("127.0.0.1", static_cast<std::uint16_t>(port));
 
+    // One round trip before the flood. In a sanitized build the runtime needs
+    // descriptors of its own: UBSan's vptr check opens a pipe the first time
+    // it meets a dynamic type, and a server out of descriptors (by design,
+    // here) made it report the handler's call as a bad vptr (io_uring's
+    // multishot accept takes them all before the first handler runs).
+    {
+        const int fd = raw_connect(server);
+        ASSERT_GE(fd, 0) << "warm-up connect: " << std::strerror(errno);
+        ASSERT_TRUE(send_all(fd, "warm-up\n"));
+        ASSERT_EQ(recv_line(fd), "echo warm-up\n");
+        ::close(fd);
+    }
+
     // More connections than the server has descriptors for: the kernel
     // completes every handshake (backlog 64); the server accepts a few.
     constexpr int clients = 16;
@@ -567,9 +580,11 @@ TEST_P(server_test, out_of_descriptors_while_accepting_pauses_and_loses_nobody) 
     int wrong = 0;
     const auto deadline = clock_type::now() + 15s;
     while (total < clients && clock_type::now() < deadline) {
+        // A round ends 300 ms after its last answer, but not before its
+        // first: a busy machine may keep the server off the CPU for longer.
         int this_round = 0;
         auto quiet_since = clock_type::now();
-        while (clock_type::now() - quiet_since < 300ms) {
+        while (this_round == 0 ? clock_type::now() < deadline : clock_type::now() - quiet_since < 300ms) {
             std::vector<pollfd> p;
             std::vector<int> who;
             for (int i = 0; i < clients; ++i)
@@ -629,7 +644,8 @@ TEST_P(server_test, out_of_descriptors_while_accepting_pauses_and_loses_nobody) 
     EXPECT_EQ(wrong, 0);
     EXPECT_EQ(late_reply, "echo late\n");
     EXPECT_EQ(status, 0) << report;
-    EXPECT_NE(report.find("answered=" + std::to_string(clients + per_round.front() + 1)), std::string::npos)
+    // the first lines, the first round's second ones, the late one, the warm-up
+    EXPECT_NE(report.find("answered=" + std::to_string(clients + per_round.front() + 1 + 1)), std::string::npos)
         << report;
     EXPECT_NE(report.find("serving=yes"), std::string::npos) << report;
     check_report(report);
@@ -667,7 +683,11 @@ corio::task<limit_outcome> limited_server() {
     srv_ptr = &srv;
     std::vector<corio::stream> clients;
     for (int i = 0; i < 10; ++i) clients.push_back(co_await connect_to("127.0.0.1", srv.port()));
-    co_await corio::sleep(100ms);
+    // The accepts take loop turns: wait for three handlers (not a fixed
+    // sleep, which a busy machine could outlast), then a while more, in
+    // which a fourth would start if the limit did not hold.
+    co_await eventually([&] { return running >= 3; }, 10s);
+    co_await corio::sleep(50ms);
     o.waiting_running = running;
     o.waiting_connections = srv.connections();
     for (int i = 0; i < 10; ++i) clients[i].write("c" + std::to_string(i) + "\n");
@@ -932,7 +952,7 @@ TEST_P(server_test, slowloris_peers_cost_bounded_memory_and_block_nobody) {
     EXPECT_EQ(o.failure, "");
     EXPECT_EQ(o.idle_accepted, 1000u);
     EXPECT_EQ(o.round_trips, 10);
-    EXPECT_LT(o.worst_round_trip_ms, 1000);
+    EXPECT_LT(o.worst_round_trip_ms, 3000);  // milliseconds, unless the machine is busy; blocked is 5 s
     EXPECT_EQ(o.overruns, 1);
     EXPECT_GE(o.overrun_consumed, 64u * 1024);
     EXPECT_LE(o.overrun_consumed, 2u * 64 * 1024);
@@ -990,15 +1010,18 @@ corio::task<std::string> happy_eyeballs_scenarios() {
         srv.close();
         co_await srv.wait_closed();
     }
-    {  // Both answer: the first wins, without waiting for any delay.
+    {  // Both answer: the first wins, without waiting for any delay (a long
+       // one, so that a busy machine's slow connect is not taken for it).
         auto srv = co_await corio::start_server(answer, first, 0);
         auto other = co_await corio::start_server(answer, second, srv.port());
+        corio::connect_options slow = options;
+        slow.happy_eyeballs_delay = 2s;
         const auto start = clock_type::now();
-        corio::stream s = co_await connect_to(he_name, srv.port(), options);
+        corio::stream s = co_await connect_to(he_name, srv.port(), slow);
         const long long ms = ms_since(start);
         out += "both working: " + s.peer_address().to_string() + " after " + std::to_string(ms) + " ms\n";
         if (s.peer_address().host() != first) fail("both working: connected to " + s.peer_address().host());
-        if (ms >= 150) fail("both working: took " + std::to_string(ms) + " ms");
+        if (ms >= 1000) fail("both working: took " + std::to_string(ms) + " ms (delay 2 s)");
         co_await s.close();
         other.close();
         co_await other.wait_closed();
@@ -1150,7 +1173,7 @@ TEST_P(server_test, cancelling_a_pending_accept_or_connect_leaks_nothing) {
     const int fds_before = corio_net_test::open_fd_count();
     const pending_outcome o = run(cancel_pending(four.port(), six.ok() ? six.port() : 0));
     EXPECT_EQ(corio_net_test::open_fd_count(), fds_before);
-    EXPECT_LT(o.worst_close_ms, 500);
+    EXPECT_LT(o.worst_close_ms, 2000);  // at once, give or take a busy machine
     EXPECT_EQ(o.serve_forever_timeouts, 10);
     EXPECT_TRUE(o.refused_after);
     EXPECT_EQ(o.connect_timeouts, 20);

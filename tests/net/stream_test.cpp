@@ -427,9 +427,12 @@ TEST_P(stream_test, back_pressure_holds_a_writer_whose_peer_never_reads) {
 
 TEST_P(stream_test, cancelled_read_loses_nothing_and_the_stream_goes_on) {
     std::string got = run([]() -> corio::task<std::string> {
+        // The server writes only once the client's read has timed out (an
+        // event, not a sleep that a busy machine could let run out first).
+        corio::event timed_out;
         auto srv = co_await corio::start_server(
-            [](corio::stream s) -> corio::task<> {
-                co_await corio::sleep(200ms);
+            [&timed_out](corio::stream s) -> corio::task<> {
+                co_await timed_out.wait();
                 co_await s.write_all("late\n");
                 co_await s.readline();
             },
@@ -441,6 +444,7 @@ TEST_P(stream_test, cancelled_read_loses_nothing_and_the_stream_goes_on) {
         } catch (const corio::timeout_error&) {
             out = "timeout;";
         }
+        timed_out.set();
         out += co_await s.readline();
         co_await s.close();
         srv.close();

@@ -77,7 +77,7 @@ TEST(sleep, waits_at_least_the_duration) {
     corio::run([]() -> corio::task<> { co_await corio::sleep(20ms); }());
     const auto took = steady::now() - start;
     EXPECT_GE(took, 20ms);
-    EXPECT_LT(took, 500ms);
+    EXPECT_LT(took, 10s);  // generous: a busy machine may keep the loop off the CPU a while
 }
 
 TEST(sleep, tasks_wake_in_deadline_order) {
@@ -173,12 +173,12 @@ TEST(sleep, cancelled_sleep_leaves_no_timer_behind) {
     // A cancelled long sleep must not keep the loop alive: run returns at once.
     const auto start = steady::now();
     corio::run([]() -> corio::task<> {
-        auto h = corio::spawn([]() -> corio::task<> { co_await corio::sleep(10s); });
+        auto h = corio::spawn([]() -> corio::task<> { co_await corio::sleep(60s); });
         co_await corio::sleep(0s);
         h.cancel();
         EXPECT_EQ(co_await outcome(h), "cancelled");
     }());
-    EXPECT_LT(steady::now() - start, 500ms);
+    EXPECT_LT(steady::now() - start, 10s);  // not the 60 s of the sleep; generous for a busy machine
 }
 
 TEST(sleep, outside_a_task_is_a_logic_error) {
