@@ -111,9 +111,13 @@ template <class T>
 inline constexpr bool is_task_v<task<T>> = true;
 
 // The callable lives in this coroutine's frame for as long as its task runs.
+// This frame is the root of the fiber that spawn made: it takes the name of
+// the callable's coroutine, which debug reports show (a slow step names it).
 template <class F>
 auto call_stored(F f) -> spawned_task_t<F> {
-    co_return co_await std::invoke(f);
+    auto inner = std::invoke(f);
+    if (inner.valid()) tls_fiber->root_promise->set_origin(inner.handle().promise().origin());
+    co_return co_await std::move(inner);
 }
 
 template <class T>

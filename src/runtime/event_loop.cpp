@@ -9,6 +9,7 @@
 
 #include <corio/errors.hpp>
 
+#include "debug_report.hpp"
 #include "signal_registry.hpp"
 
 namespace corio::detail {
@@ -29,6 +30,20 @@ void print_location(const corio::source_location& where) {
     if (where.line() != 0)
         std::fprintf(stderr, " (%s:%u in %s)", where.file_name(), static_cast<unsigned>(where.line()),
                      where.function_name());
+}
+
+// asyncio's slow-callback warning names the task's coroutine and where the
+// task was created: "a step of task 'worker' (dbg.cpp:5), spawned at
+// dbg.cpp:20 in amain, took 150 ms without yielding".
+void report_slow_step(const coroutine_origin& origin, const corio::source_location& where,
+                      clock::duration took) noexcept {
+    std::fprintf(stderr, "corio debug: a step of task ");
+    print_origin(stderr, origin);
+    if (where.line() != 0)
+        std::fprintf(stderr, ", spawned at %s:%u in %s,", where.file_name(), static_cast<unsigned>(where.line()),
+                     where.function_name());
+    std::fprintf(stderr, " took %lld ms without yielding\n",
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
 }
 
 }  // namespace
@@ -220,7 +235,9 @@ void event_loop::release(fiber* f) noexcept {
         std::fprintf(stderr, ": %s\n", describe(f->root_promise->exception).c_str());
     }
     if (!f->done && debug_enabled()) {
-        std::fprintf(stderr, "corio debug: task destroyed while suspended");
+        std::fprintf(stderr, "corio debug: task ");
+        print_origin(stderr, f->root_promise->origin());
+        std::fprintf(stderr, " destroyed while suspended");
         print_location(f->where);
         std::fprintf(stderr, "\n");
     }
@@ -245,17 +262,13 @@ void event_loop::run_batch() {
         fiber* next = f->next_ready;
         tls_fiber = f;
         if (debug_) [[unlikely]] {
-            const auto start = clock::now();
+            // Copied first: the fiber may end, and be freed, during the step.
+            const coroutine_origin origin = f->root_promise->origin();
             const corio::source_location where = f->where;
+            const auto start = clock::now();
             resume_with_trampoline(f->resume_point);
             const auto took = clock::now() - start;
-            if (took > std::chrono::milliseconds(100)) {
-                std::fprintf(stderr, "corio debug: a step of a task took %lld ms without yielding",
-                             static_cast<long long>(
-                                 std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
-                print_location(where);
-                std::fprintf(stderr, "\n");
-            }
+            if (took > std::chrono::milliseconds(100)) report_slow_step(origin, where, took);
         } else {
             resume_with_trampoline(f->resume_point);
         }
@@ -332,7 +345,12 @@ void event_loop::untrack(live_manager* m) noexcept {
 
 void event_loop::report_alive_at_end() {
     for (cancel_scope* s = detached_.first_child; s != nullptr; s = s->next_sibling) {
-        std::fprintf(stderr, "corio debug: task still alive at loop end");
+        std::fprintf(stderr, "corio debug: task ");
+        if (s->owner != nullptr) {
+            print_origin(stderr, s->owner->root_promise->origin());
+            std::fprintf(stderr, " ");
+        }
+        std::fprintf(stderr, "still alive at loop end");
         if (s->owner != nullptr) print_location(s->owner->where);
         std::fprintf(stderr, "\n");
     }

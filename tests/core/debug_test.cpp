@@ -1,7 +1,7 @@
 // Debug mode and the reports on stderr: an exception nobody retrieved (always
-// reported), steps longer than 100 ms without yielding, tasks never awaited
-// (named, with their line), the banner naming the backend, CORIO_DEBUG in
-// the environment.
+// reported), steps longer than 100 ms without yielding (naming the task),
+// tasks never awaited, the banner naming the backend, CORIO_DEBUG in the
+// environment.
 #include <corio/run.hpp>
 
 #include <gtest/gtest.h>
@@ -108,7 +108,7 @@ TEST(debug, a_step_longer_than_100ms_is_reported) {
             co_await h;
         }(),
         corio::run_options{.debug = true});
-    EXPECT_TRUE(contains(err, "corio debug: a step of a task took")) << err;
+    EXPECT_TRUE(contains(err, "corio debug: a step of task '")) << err;
     EXPECT_TRUE(contains(err, "ms without yielding")) << err;
     EXPECT_TRUE(contains(err, "debug_test.cpp")) << err;  // the task's spawn site
 }
@@ -134,6 +134,54 @@ unsigned reported_line(const std::string& err, const std::string& after) {
 }
 
 bool within(unsigned line, lines l) { return line >= l.first && line <= l.last; }
+
+constexpr lines slow_worker_lines{__LINE__ + 1, __LINE__ + 4};
+corio::task<> slow_worker() {
+    co_await corio::sleep(0s);
+    std::this_thread::sleep_for(120ms);  // blocks the loop
+}
+
+constexpr lines slow_main_lines{__LINE__ + 1, __LINE__ + 4};
+corio::task<> slow_main() {
+    std::this_thread::sleep_for(120ms);
+    co_return;
+}
+
+TEST(debug, a_slow_step_names_the_task_and_where_it_was_made) {
+    const std::string err = stderr_of(slow_main(), corio::run_options{.debug = true});
+    EXPECT_TRUE(contains(err, "corio debug: a step of task 'slow_main' (")) << err;
+    EXPECT_TRUE(within(reported_line(err, "task 'slow_main'"), slow_main_lines)) << err;
+    EXPECT_FALSE(contains(err, "spawned at")) << err;  // run's main task was not spawned
+    EXPECT_TRUE(contains(err, "ms without yielding")) << err;
+}
+
+TEST(debug, a_slow_step_of_a_spawned_task_names_it_and_its_spawn_site) {
+    constexpr unsigned spawn_line = __LINE__ + 3;
+    const std::string err = stderr_of(
+        []() -> corio::task<> {
+            auto h = corio::spawn(slow_worker());
+            co_await h;
+        }(),
+        corio::run_options{.debug = true});
+    EXPECT_TRUE(contains(err, "corio debug: a step of task 'slow_worker' (")) << err;
+    EXPECT_TRUE(within(reported_line(err, "task 'slow_worker'"), slow_worker_lines)) << err;
+    EXPECT_TRUE(contains(err, "spawned at ")) << err;
+    EXPECT_TRUE(contains(err, "debug_test.cpp:" + std::to_string(spawn_line) + " in ")) << err;
+}
+
+TEST(debug, a_slow_step_of_a_spawned_callable_or_a_gathered_task_names_its_coroutine) {
+    const std::string err = stderr_of(
+        []() -> corio::task<> {
+            co_await corio::spawn([] { return slow_worker(); });  // stored callable: named after its task
+            co_await corio::gather(slow_worker());
+        }(),
+        corio::run_options{.debug = true});
+    std::size_t reports = 0;
+    for (std::size_t at = 0; (at = err.find("a step of task 'slow_worker'", at)) != std::string::npos; ++at)
+        ++reports;
+    EXPECT_EQ(reports, 2u) << err;
+    EXPECT_FALSE(contains(err, "call_stored")) << err;
+}
 
 // ------------------------------------------------------------ never awaited
 
