@@ -2,9 +2,12 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <stdexcept>
+#include <string>
 
 #include <corio/detail/io_await.hpp>
+#include <corio/detail/promise_base.hpp>
 #include <corio/detail/socket.hpp>
 #include <corio/net/datagram.hpp>
 #include <corio/net/resolve.hpp>
@@ -44,14 +47,32 @@ datagram_socket::datagram_socket(datagram_socket&& other) noexcept
 
 datagram_socket& datagram_socket::operator=(datagram_socket&& other) noexcept {
     if (this != &other) {
-        close();
+        drop();
         fd_ = std::exchange(other.fd_, -1);
         peer_ = other.peer_;
     }
     return *this;
 }
 
-datagram_socket::~datagram_socket() { close(); }
+datagram_socket::~datagram_socket() { drop(); }
+
+void datagram_socket::drop() noexcept {
+    // asyncio's "ResourceWarning: unclosed transport", in debug mode.
+    if (fd_ >= 0 && detail::report_unclosed()) [[unlikely]] {
+        try {
+            address local;
+            socklen_t size = address::capacity;
+            const bool named = ::getsockname(fd_, local.data(), &size) == 0;
+            if (named) local.resize(size);
+            const std::string to = peer_.family() != AF_UNSPEC ? " (to " + peer_.to_string() + ")" : std::string();
+            std::fprintf(stderr, "corio debug: unclosed datagram socket on %s%s: destroyed without close()\n",
+                         named ? local.to_string().c_str() : "unknown", to.c_str());
+        } catch (...) {
+            std::fprintf(stderr, "corio debug: unclosed datagram socket: destroyed without close()\n");
+        }
+    }
+    close();
+}
 
 void datagram_socket::close() noexcept { detail::close_socket(std::exchange(fd_, -1)); }
 

@@ -284,6 +284,24 @@ task<server> start_server_impl(std::unique_ptr<connection_handler> handler, list
 
 namespace corio {
 
+namespace {
+
+// asyncio's "ResourceWarning: unclosed transport" of a listening socket, in
+// debug mode: the server is closed now, its handlers end later.
+void report_unclosed_server(const detail::server_state& st) noexcept {
+    try {
+        std::string on;
+        for (const auto& l : st.listeners) on += (on.empty() ? "" : ", ") + l->where.to_string();
+        std::fprintf(stderr, "corio debug: unclosed server on %s (started at %s:%u in %s): destroyed without close()%s\n",
+                     on.c_str(), st.where.file_name(), static_cast<unsigned>(st.where.line()),
+                     st.where.function_name(), st.fibers != 0 ? "; its handlers end later" : "");
+    } catch (...) {
+        std::fprintf(stderr, "corio debug: unclosed server: destroyed without close()\n");
+    }
+}
+
+}  // namespace
+
 server::server() noexcept = default;
 server::server(std::unique_ptr<detail::server_state> state) noexcept : state_(std::move(state)) {}
 server::server(server&& other) noexcept = default;
@@ -297,10 +315,13 @@ server& server::operator=(server&& other) noexcept {
 
 server::~server() {
     if (!state_) return;
+    const bool never_closed = !state_->closing;
     close();
-    if (state_->fibers == 0) return;  // unique_ptr frees it
-    if (detail::debug_enabled())
+    if (never_closed && detail::report_unclosed()) [[unlikely]]
+        report_unclosed_server(*state_);
+    else if (state_->fibers != 0 && detail::debug_enabled())
         std::fprintf(stderr, "corio debug: server destroyed before wait_closed(); its handlers end later\n");
+    if (state_->fibers == 0) return;  // unique_ptr frees it
     state_->orphaned = true;
     (void)state_.release();
 }

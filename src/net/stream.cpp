@@ -337,8 +337,29 @@ stream& stream::operator=(stream&& other) noexcept {
     return *this;
 }
 
+namespace {
+
+// asyncio's "ResourceWarning: unclosed transport", in debug mode.
+void report_unclosed_stream(const stream_state& st) noexcept {
+    try {
+        address local;
+        socklen_t size = address::capacity;
+        const bool named = ::getsockname(st.fd, local.data(), &size) == 0;
+        if (named) local.resize(size);
+        std::fprintf(stderr, "corio debug: unclosed %sstream to %s (local %s): destroyed without close()\n",
+                     st.tls ? "TLS " : "", st.peer.to_string().c_str(),
+                     named ? local.to_string().c_str() : "unknown");
+    } catch (...) {
+        std::fprintf(stderr, "corio debug: unclosed stream: destroyed without close()\n");
+    }
+}
+
+}  // namespace
+
 stream::~stream() {
     if (!state_) return;
+    if (!state_->closed && detail::report_unclosed()) [[unlikely]]
+        report_unclosed_stream(*state_);
     if (state_->flushing) {  // also after abort(), until its cancelled send ends
         // Let the flush finish, as asyncio's transport.close() does; it
         // closes and frees the state.

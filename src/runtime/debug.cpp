@@ -21,6 +21,10 @@ void throw_outside_task(const char* operation) {
 
 bool debug_enabled() noexcept { return tls_loop != nullptr && tls_loop->debug(); }
 
+bool report_unclosed() noexcept {
+    return tls_quiet_drops == 0 && debug_enabled() && std::uncaught_exceptions() == 0;
+}
+
 void report_destroyed_while_suspended(const char* what, void* frame) noexcept {
     if (debug_enabled()) std::fprintf(stderr, "corio debug: %s destroyed while suspended (frame %p)\n", what, frame);
 }

@@ -113,10 +113,11 @@ bool debug_enabled() noexcept;
 // destruction, of a finished task, is one branch in task's destructor.
 void destroy_unfinished_task(std::coroutine_handle<> frame, const promise_base& promise) noexcept;
 
-// While nonzero, no task dropped on this thread is reported as never
-// awaited: a frame that never ran is being destroyed (its parameters are
-// dropped with it), or corio itself drops a task it refused (asyncio's
-// coro.close() when create_task fails).
+// While nonzero, nothing dropped on this thread is reported as never awaited
+// or unclosed: a frame that never ran is being destroyed (its parameters are
+// dropped with it), or corio itself drops something on the user's behalf
+// (asyncio's coro.close() when create_task fails, or the transport a failed
+// connection handler leaves).
 constinit inline thread_local int tls_quiet_drops = 0;
 
 struct quiet_drops {
@@ -125,5 +126,11 @@ struct quiet_drops {
     quiet_drops(const quiet_drops&) = delete;
     quiet_drops& operator=(const quiet_drops&) = delete;
 };
+
+// Whether a stream, server or socket destroyed now without close() is
+// reported (debug mode): not while an exception unwinds (C++ cannot await a
+// close() in a catch handler, so the destructor's close is the cleanup
+// there) nor under quiet_drops.
+bool report_unclosed() noexcept;
 
 }  // namespace corio::detail

@@ -14,7 +14,8 @@
 // connected socket, an ICMP "port unreachable" from the peer surfaces as
 // ECONNREFUSED at the next receive or send. One task receives and one sends
 // at a time. Failures are std::system_error naming the operation and the
-// address; the socket is closed by close() or its destructor.
+// address; the socket is closed by close() or its destructor (debug mode
+// reports one destroyed without close(), as asyncio's "unclosed transport").
 #pragma once
 
 #include <cstddef>
@@ -60,6 +61,7 @@ public:
 private:
     datagram_socket(int fd, address peer) noexcept : fd_(fd), peer_(std::move(peer)) {}
     std::string describe() const;
+    void drop() noexcept;  // closes, reporting (debug mode) that close() was not called
     int fd_ = -1;
     address peer_;
     bool receiving_ = false;

@@ -12,7 +12,9 @@
 // by value (or by reference: the server then closes it gracefully after the
 // handler returns). A handler's exception closes only its own connection
 // (debug mode reports it); it never stops the server or the other
-// connections. The exit of `with(srv, ...)`, or close() then wait_closed(),
+// connections. Debug mode reports a server destroyed without close() (or
+// the exit of `with`), and a stream a handler took by value and returned
+// without closing, as asyncio's "unclosed transport" warnings do. The exit of `with(srv, ...)`, or close() then wait_closed(),
 // stops accepting, cancels the handlers and waits for their exits; handlers'
 // exceptions are not rethrown.
 //
@@ -71,14 +73,32 @@ struct connection_handler {
 template <class F>
 struct connection_handler_of final : connection_handler {
     explicit connection_handler_of(F f) : f_(std::move(f)) {}
+    // A handler that fails or is cancelled leaves its stream to be closed
+    // by its destructor, as asyncio's server closes the transport then:
+    // debug mode does not call that stream unclosed. One that returns
+    // without closing a stream it took by value is (asyncio warns too).
     task<> serve(stream s) override {
         if constexpr (std::is_invocable_v<F&, stream&&>) {
-            co_await f_(std::move(s));
+            std::optional<std::invoke_result_t<F&, stream&&>> handler;
+            handler.emplace(f_(std::move(s)));
+            try {
+                co_await std::move(*handler);
+            } catch (...) {
+                quiet_drops quiet;
+                handler.reset();  // its frame, and the stream in it
+                throw;
+            }
         } else {
             static_assert(std::is_invocable_v<F&, stream&>,
                           "start_server: the handler must take a corio::stream (by value or by reference) "
                           "and return a task");
-            co_await f_(s);
+            try {
+                co_await f_(s);
+            } catch (...) {
+                quiet_drops quiet;
+                stream dropped(std::move(s));
+                throw;
+            }
             co_await s.close();
         }
     }

@@ -24,7 +24,10 @@
 // write_all/drain/close. `close()` flushes, sends FIN and closes; cancelled
 // while it waits for a peer that does not read, it aborts (discards the
 // buffer and closes at once), as `abort()` does. A stream destroyed without
-// close() lets its background flush finish, then closes.
+// close() lets its background flush finish, then closes; debug mode reports
+// it, naming the peer, as asyncio's "unclosed transport" warning does
+// (except while an exception unwinds, since C++ cannot await close() in a
+// catch handler: there the destructor is the cleanup).
 //
 // Failures are std::system_error naming the operation and the peer
 // ("read from 127.0.0.1:8080: Connection reset by peer"); SIGPIPE is never
