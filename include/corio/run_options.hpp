@@ -13,9 +13,11 @@ enum class backend_kind { automatic, io_uring, epoll };
 
 struct run_options {
     backend_kind backend = backend_kind::automatic;
-    /// Reports to stderr: tasks destroyed while suspended, exceptions nobody
-    /// retrieved, steps longer than 100 ms, what is still alive at loop end.
-    /// CORIO_DEBUG=1 in the environment turns it on too.
+    /// Reports to stderr, as asyncio's debug mode does: steps longer than
+    /// 100 ms (naming the task), tasks never awaited, streams, servers and
+    /// datagram sockets destroyed without close(), tasks destroyed while
+    /// suspended, what is still alive at loop end (docs/guide.md, "Debug
+    /// mode"). CORIO_DEBUG=1 in the environment turns it on too.
     bool debug = false;
     /// Signals (e.g. SIGINT, SIGTERM) that cancel the main task; when the
     /// loop has ended the signal is raised again with its default action,
