@@ -191,6 +191,33 @@ def build_rows(res, errored=()):
 
 HEADER = ["operation", "asyncio", "uvloop", "Asio", "corio", "corio target", "corio vs best anchor", "target met?"]
 
+# Targets that are ratios of two figures of the same run (issue 12, item 5):
+# (label, numerator (source, key), denominator (source, key), factor, target).
+# The denominator is multiplied by `factor` (2 Asio co_awaits = 2 x one).
+RATIOS = [
+    ("`with` of a class manager / the same three coroutines awaited by hand in corio",
+     ("corio", "with_class_manager"), ("corio", "with_class_manager_by_hand"), 1, 1.1),
+    ("`with` of a class manager / two Asio `co_await`s of a trivial awaitable written by hand",
+     ("corio", "with_class_manager"), ("Asio", "with_class_manager"), 1, 0.9),
+    ("`co_await` of a trivial task / one Asio `co_await`",
+     ("corio", "co_await_trivial_task"), ("Asio", "co_await_trivial_task"), 1, 0.4),
+]
+RATIO_HEADER = ["ratio", "numerator ns", "denominator ns", "ratio", "target", "target met?"]
+
+
+def build_ratio_rows(res):
+    rows = []
+    for label, (ns, nk), (ds, dk), factor, target in RATIOS:
+        n = (res.get(ns) or {}).get(nk)
+        d = (res.get(ds) or {}).get(dk)
+        if n is None or d is None:
+            rows.append([label, fmt(n, "ns") if n else "n/a", fmt(d, "ns") if d else "n/a", "n/a", f"<= {target}", "-"])
+            continue
+        r = n / (d * factor)
+        rows.append([label, fmt(n, "ns"), fmt(d * factor, "ns"), f"{r:.2f}", f"<= {target}",
+                     "yes" if r <= target else f"NO ({r / target:.2f}x the target)"])
+    return rows
+
 
 def markdown_table(rows):
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
@@ -332,8 +359,11 @@ def run_core(args, build):
     elapsed = time.monotonic() - t_start
     load_after = load()
     rows = build_rows(res, errored)
+    ratio_rows = build_ratio_rows(res)
     print()
     print(plain_table(rows))
+    print()
+    print(report.text_table(RATIO_HEADER, [[re.sub(r"`", "", c) for c in r] for r in ratio_rows]))
     print(f"\nns per op (CPU time, median of repetitions) or MiB resident; one run, {elapsed:.0f} s, "
           f"load average {load_before} before, {load_after} after.")
     extra = [n for n in spread if n not in {k for k, *_ in OPS}]
@@ -365,6 +395,12 @@ def run_core(args, build):
             "",
             markdown_table(rows),
             "",
+            "Ratios of two figures of this run (the targets of issue 12, item 5):",
+            "",
+            "| " + " | ".join(RATIO_HEADER) + " |",
+            "|" + "---|" * len(RATIO_HEADER),
+        ] + ["| " + " | ".join(r) + " |" for r in ratio_rows] + [
+            "",
             "ns per operation (CPU time, median), except memory (MiB resident, the whole process).",
             "\"none\": the anchor has no such operation.",
             "",
@@ -376,6 +412,7 @@ def run_core(args, build):
             "",
             "```sh",
             "make bench   # which runs:",
+            f"CXX={os.path.basename(cached_compiler(build))} "
             f"cmake -S . -B {os.path.relpath(build, ROOT)} -G Ninja -DCMAKE_BUILD_TYPE=Release "
             "-DCORIO_BUILD_BENCH=ON -DCORIO_BUILD_TESTS=OFF -DCORIO_BUILD_EXAMPLES=OFF",
             f"cmake --build {os.path.relpath(build, ROOT)} -j2",
@@ -412,7 +449,6 @@ def read_doc():
     try:
         with open(DOC) as f:
             return f.read()
-            f"CXX={os.path.basename(cached_compiler(build))} "
     except OSError:
         return ""
 
