@@ -27,6 +27,8 @@
 #include <corio/time/timeout.hpp>
 #include <corio/with.hpp>
 
+#include "../runtime/debug_report.hpp"
+
 namespace corio::detail {
 
 struct listener : io_op {
@@ -292,9 +294,9 @@ void report_unclosed_server(const detail::server_state& st) noexcept {
     try {
         std::string on;
         for (const auto& l : st.listeners) on += (on.empty() ? "" : ", ") + l->where.to_string();
-        std::fprintf(stderr, "corio debug: unclosed server on %s (started at %s:%u in %s): destroyed without close()%s\n",
-                     on.c_str(), st.where.file_name(), static_cast<unsigned>(st.where.line()),
-                     st.where.function_name(), st.fibers != 0 ? "; its handlers end later" : "");
+        std::fprintf(stderr, "corio debug: unclosed server on %s (started at ", on.c_str());
+        detail::print_where(stderr, st.where);
+        std::fprintf(stderr, "): destroyed without close()%s\n", st.fibers != 0 ? "; its handlers end later" : "");
     } catch (...) {
         std::fprintf(stderr, "corio debug: unclosed server: destroyed without close()\n");
     }

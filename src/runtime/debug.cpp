@@ -134,6 +134,15 @@ std::string short_function_name(const char* full) {
     return name;
 }
 
+void print_where(std::FILE* out, const corio::source_location& where) noexcept {
+    std::fprintf(out, "%s:%u in ", where.file_name(), static_cast<unsigned>(where.line()));
+    try {
+        std::fprintf(out, "%s", short_function_name(where.function_name()).c_str());
+    } catch (...) {  // out of memory: the compiler's spelling
+        std::fprintf(out, "%s", where.function_name());
+    }
+}
+
 void print_origin(std::FILE* out, const coroutine_origin& origin) noexcept {
     try {
         std::fprintf(out, "'%s'", short_function_name(origin.function_name()).c_str());

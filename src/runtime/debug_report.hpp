@@ -18,4 +18,7 @@ std::string short_function_name(const char* full);
 /// Writes "'work' (dbg.cpp:12)" to `out` (no file with clang 14: "(line 12)").
 void print_origin(std::FILE* out, const coroutine_origin& origin) noexcept;
 
+/// Writes "dbg.cpp:20 in amain" (the function's short name) to `out`.
+void print_where(std::FILE* out, const corio::source_location& where) noexcept;
+
 }  // namespace corio::detail

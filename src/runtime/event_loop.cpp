@@ -27,9 +27,11 @@ bool earlier(const timer_node* a, const timer_node* b) noexcept {
 }
 
 void print_location(const corio::source_location& where) {
-    if (where.line() != 0)
-        std::fprintf(stderr, " (%s:%u in %s)", where.file_name(), static_cast<unsigned>(where.line()),
-                     where.function_name());
+    if (where.line() != 0) {
+        std::fprintf(stderr, " (");
+        print_where(stderr, where);
+        std::fprintf(stderr, ")");
+    }
 }
 
 // asyncio's slow-callback warning names the task's coroutine and where the
@@ -39,9 +41,11 @@ void report_slow_step(const coroutine_origin& origin, const corio::source_locati
                       clock::duration took) noexcept {
     std::fprintf(stderr, "corio debug: a step of task ");
     print_origin(stderr, origin);
-    if (where.line() != 0)
-        std::fprintf(stderr, ", spawned at %s:%u in %s,", where.file_name(), static_cast<unsigned>(where.line()),
-                     where.function_name());
+    if (where.line() != 0) {
+        std::fprintf(stderr, ", spawned at ");
+        print_where(stderr, where);
+        std::fprintf(stderr, ",");
+    }
     std::fprintf(stderr, " took %lld ms without yielding\n",
                  static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
 }

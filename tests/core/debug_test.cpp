@@ -375,7 +375,7 @@ TEST_P(debug_unclosed, a_stream_destroyed_without_close_is_reported_with_its_add
     EXPECT_TRUE(
         contains(err, "corio debug: unclosed stream to " + peer + " (local " + local + "): destroyed without close()"))
         << err;
-    EXPECT_EQ(count_of(err, "unclosed"), 1u) << err;
+    EXPECT_EQ(count_of(err, "corio debug: unclosed"), 1u) << err;
 }
 
 TEST_P(debug_unclosed, a_stream_closed_aborted_or_used_with_with_is_not_reported) {
@@ -391,7 +391,7 @@ TEST_P(debug_unclosed, a_stream_closed_aborted_or_used_with_with_is_not_reported
         co_await send_and_close(srv.port(), "z");
         co_await corio::with(srv, [](corio::server&) -> corio::task<> { co_return; });
     }());
-    EXPECT_FALSE(contains(err, "unclosed")) << err;
+    EXPECT_FALSE(contains(err, "corio debug: unclosed")) << err;
 }
 
 TEST_P(debug_unclosed, a_stream_dropped_while_an_exception_unwinds_is_not_reported) {
@@ -405,7 +405,7 @@ TEST_P(debug_unclosed, a_stream_dropped_while_an_exception_unwinds_is_not_report
         }
         co_await corio::with(srv, [](corio::server&) -> corio::task<> { co_return; });
     }());
-    EXPECT_FALSE(contains(err, "unclosed")) << err;
+    EXPECT_FALSE(contains(err, "corio debug: unclosed")) << err;
 }
 
 TEST_P(debug_unclosed, a_server_destroyed_without_close_is_reported_with_its_address_and_start) {
@@ -422,7 +422,7 @@ TEST_P(debug_unclosed, a_server_destroyed_without_close_is_reported_with_its_add
         << err;
     EXPECT_TRUE(contains(err, "debug_test.cpp:" + std::to_string(start_line) + " in ")) << err;
     EXPECT_TRUE(contains(err, "destroyed without close()")) << err;
-    EXPECT_EQ(count_of(err, "unclosed"), 1u) << err;
+    EXPECT_EQ(count_of(err, "corio debug: unclosed"), 1u) << err;
 }
 
 TEST_P(debug_unclosed, a_server_closed_by_with_or_close_is_not_reported) {
@@ -434,7 +434,7 @@ TEST_P(debug_unclosed, a_server_closed_by_with_or_close_is_not_reported) {
         b.close();
         co_await b.wait_closed();
     }());
-    EXPECT_FALSE(contains(err, "unclosed")) << err;
+    EXPECT_FALSE(contains(err, "corio debug: unclosed")) << err;
     EXPECT_FALSE(contains(err, "destroyed")) << err;
 }
 
@@ -454,7 +454,7 @@ TEST_P(debug_unclosed, a_handler_that_returns_without_closing_its_stream_is_repo
     EXPECT_TRUE(contains(err, "corio debug: unclosed stream to " + client + " (local 127.0.0.1:" +
                                   std::to_string(port) + "): destroyed without close()"))
         << err;
-    EXPECT_EQ(count_of(err, "unclosed"), 1u) << err;
+    EXPECT_EQ(count_of(err, "corio debug: unclosed"), 1u) << err;
 }
 
 TEST_P(debug_unclosed, handler_streams_the_server_closes_are_not_reported) {
@@ -481,7 +481,7 @@ TEST_P(debug_unclosed, handler_streams_the_server_closes_are_not_reported) {
         co_await idle.close();
     }());
     EXPECT_TRUE(contains(err, "handler failed")) << err;  // the failure itself is reported
-    EXPECT_FALSE(contains(err, "unclosed")) << err;
+    EXPECT_FALSE(contains(err, "corio debug: unclosed")) << err;
 }
 
 TEST_P(debug_unclosed, a_datagram_socket_destroyed_without_close_is_reported) {
@@ -504,7 +504,7 @@ TEST_P(debug_unclosed, a_datagram_socket_destroyed_without_close_is_reported) {
     EXPECT_TRUE(contains(err, "corio debug: unclosed datagram socket on " + connected + " (to " + to +
                                   "): destroyed without close()"))
         << err;
-    EXPECT_EQ(count_of(err, "unclosed"), 2u) << err;
+    EXPECT_EQ(count_of(err, "corio debug: unclosed"), 2u) << err;
 }
 
 TEST_P(debug_unclosed, nothing_is_reported_without_debug_mode) {
