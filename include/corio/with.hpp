@@ -592,10 +592,15 @@ class [[nodiscard]] with {
     using shape = std::conditional_t<managers_ok, detail::with_shape<0, managers, items>, no_shape>;
     // The first error a user reads for a body that does not fit, naming the
     // body and, in managers_give<...>, what the managers' aenters give.
-    static constexpr bool body_ok = !managers_ok || detail::with_body_check<body_type, typename shape::gives>::ok;
+    // (The check is instantiated through sizeof, and body_ok is computed
+    // apart from it: clang 14 takes a member of a class whose static_assert
+    // failed for a non-constant, which would be a second error.)
+    static constexpr bool body_ok = !managers_ok || detail::body_accepts<body_type, typename shape::gives>::value;
+    static constexpr std::size_t body_checked =
+        sizeof(std::conditional_t<managers_ok, detail::with_body_check<body_type, typename shape::gives>, char>);
 
 public:
-    using result_type = std::conditional_t<body_ok, typename shape::type, void>;
+    using result_type = std::conditional_t<body_ok && body_checked != 0, typename shape::type, void>;
 
 private:
     struct unusable {  // stands in when a static_assert above failed, so that it is the only error
