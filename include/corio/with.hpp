@@ -6,7 +6,9 @@
 //
 // Semantics (API.md section 4), as `async with` desugars:
 //  1. aenter() is awaited; if it throws, aexit is not called.
-//  2. The body gets the value aenter gave, by reference (nothing when void).
+//  2. The body gets the value aenter gave, by reference (nothing when void),
+//     or no argument at all when it takes none (`async with lock:`); a body
+//     that fits neither is a static_assert naming what the managers give.
 //     A coroutine body is awaited; a plain one's result comes out as it is.
 //  3. aexit(e) is awaited with the body's exception (cancellation included),
 //     shielded from the cancellations already in effect when the body ended;
@@ -19,8 +21,12 @@
 //  7. An lvalue manager is used by reference; an rvalue one is moved in when
 //     `with(...)` is called and lives until its aexit returns. The body is
 //     stored by value while it runs (a capturing lambda is safe). Nothing
-//     runs until the result is awaited; it may be stored and awaited later.
-// Allocation: one coroutine frame per manager, from the frame cache.
+//     runs until the result is awaited; it may be stored and awaited later,
+//     once (a second await is std::logic_error).
+// Allocation: none for one manager (the `with` is itself the frame that
+// runs the block, inside its awaiter's); one coroutine frame per manager,
+// from the frame cache, for several. Cancellation: every await inside is
+// the manager's or the body's own; `with` adds none.
 #pragma once
 
 #include <exception>
