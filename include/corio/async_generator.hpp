@@ -28,7 +28,7 @@
 #include <corio/detail/event_loop.hpp>
 #include <corio/detail/promise_base.hpp>
 #include <corio/detail/transfer.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 
 namespace corio {

@@ -13,7 +13,7 @@
 #include <stdexcept>
 
 #include <corio/detail/event_loop.hpp>
-#include <corio/run_options.hpp>
+#include <corio/runtime/run_options.hpp>
 #include <corio/task.hpp>
 
 namespace corio {

@@ -11,8 +11,8 @@
 
 #include <corio/detail/io_await.hpp>
 #include <corio/fs/file.hpp>
-#include <corio/to_thread.hpp>
-#include <corio/with.hpp>
+#include <corio/tasks/to_thread.hpp>
+#include <corio/context/with.hpp>
 
 namespace corio::fs {
 

@@ -21,11 +21,11 @@
 #include <corio/errors.hpp>
 #include <corio/net/resolve.hpp>
 #include <corio/net/server.hpp>
-#include <corio/shield.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/shield.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/sync/event.hpp>
 #include <corio/time/timeout.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 #include "../runtime/debug_report.hpp"
 

@@ -19,7 +19,7 @@
 #include <corio/detail/socket.hpp>
 #include <corio/errors.hpp>
 #include <corio/net/stream.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/sync/event.hpp>
 #include <corio/time/timeout.hpp>
 

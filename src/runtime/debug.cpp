@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include <corio/detail/event_loop.hpp>
-#include <corio/run_options.hpp>
+#include <corio/runtime/run_options.hpp>
 
 #include "debug_report.hpp"
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <system_error>
 
-#include <corio/signal.hpp>
-#include <corio/spawn.hpp>
+#include <corio/runtime/signal.hpp>
+#include <corio/tasks/spawn.hpp>
 
 #include "signal_registry.hpp"
 

@@ -15,19 +15,19 @@
 #include <vector>
 
 #include <corio/errors.hpp>
-#include <corio/gather.hpp>
+#include <corio/tasks/gather.hpp>
 #include <corio/net/datagram.hpp>
 #include <corio/net/server.hpp>
 #include <corio/net/stream.hpp>
-#include <corio/run_options.hpp>
-#include <corio/shield.hpp>
-#include <corio/spawn.hpp>
+#include <corio/runtime/run_options.hpp>
+#include <corio/tasks/shield.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
-#include <corio/task_group.hpp>
+#include <corio/tasks/task_group.hpp>
 #include <corio/time/sleep.hpp>
 #include <corio/time/timeout.hpp>
-#include <corio/to_thread.hpp>
-#include <corio/with.hpp>
+#include <corio/tasks/to_thread.hpp>
+#include <corio/context/with.hpp>
 #include "../support/backends.hpp"
 #include "../support/scoped_env.hpp"
 

@@ -16,15 +16,15 @@
 #include <utility>
 #include <vector>
 
-#include <corio/enter.hpp>
+#include <corio/context/enter.hpp>
 #include <corio/errors.hpp>
-#include <corio/gather.hpp>
-#include <corio/run_options.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/gather.hpp>
+#include <corio/runtime/run_options.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/sync/event.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
-#include <corio/to_thread.hpp>
+#include <corio/tasks/to_thread.hpp>
 
 #include "../support/scoped_env.hpp"
 

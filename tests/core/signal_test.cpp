@@ -1,7 +1,7 @@
 // Signals: add_signal_handler / remove_signal_handler on both backends,
 // delivery from other threads while tasks are busy, misuse, and run's
 // shutdown_signals (in forked children, since they end the process).
-#include <corio/signal.hpp>
+#include <corio/runtime/signal.hpp>
 
 #include <gtest/gtest.h>
 
@@ -17,17 +17,17 @@
 #include <thread>
 #include <vector>
 
-#include <corio/context_manager.hpp>
+#include <corio/context/context_manager.hpp>
 #include <corio/errors.hpp>
 #include <corio/run.hpp>
-#include <corio/shield.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/shield.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/sync/event.hpp>
 #include <corio/task.hpp>
-#include <corio/task_group.hpp>
+#include <corio/tasks/task_group.hpp>
 #include <corio/time/sleep.hpp>
 #include <corio/time/timeout.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 using namespace std::chrono_literals;
 

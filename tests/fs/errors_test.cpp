@@ -32,7 +32,7 @@
 #include <corio/errors.hpp>
 #include <corio/run.hpp>
 #include <corio/task.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 #include "fs_test_support.hpp"
 

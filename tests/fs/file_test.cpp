@@ -34,17 +34,17 @@
 #include <vector>
 
 #include <corio/errors.hpp>
-#include <corio/for_each.hpp>
+#include <corio/tasks/for_each.hpp>
 #include <corio/fs/operations.hpp>
-#include <corio/gather.hpp>
+#include <corio/tasks/gather.hpp>
 #include <corio/run.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
-#include <corio/task_group.hpp>
+#include <corio/tasks/task_group.hpp>
 #include <corio/time/sleep.hpp>
 #include <corio/time/timeout.hpp>
-#include <corio/to_thread.hpp>
-#include <corio/with.hpp>
+#include <corio/tasks/to_thread.hpp>
+#include <corio/context/with.hpp>
 
 #include "../support/outcome.hpp"
 #include "../support/scoped_env.hpp"

@@ -16,13 +16,13 @@
 
 #include <corio/errors.hpp>
 #include <corio/fs/file.hpp>
-#include <corio/gather.hpp>
+#include <corio/tasks/gather.hpp>
 #include <corio/run.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
 #include <corio/time/timeout.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 using namespace std::chrono_literals;
 

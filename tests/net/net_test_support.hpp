@@ -25,7 +25,7 @@
 
 #include <corio/errors.hpp>
 #include <corio/run.hpp>
-#include <corio/run_options.hpp>
+#include <corio/runtime/run_options.hpp>
 #include <corio/task.hpp>
 
 #include "../support/backends.hpp"

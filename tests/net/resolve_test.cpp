@@ -37,20 +37,20 @@
 #include <thread>
 #include <vector>
 
-#include <corio/detail/resolver.hpp>
+#include "resolver_probe.hpp"
 #include <corio/errors.hpp>
-#include <corio/gather.hpp>
+#include <corio/tasks/gather.hpp>
 #include <corio/net/address.hpp>
 #include <corio/net/resolve.hpp>
 #include <corio/net/server.hpp>
 #include <corio/net/stream.hpp>
 #include <corio/run.hpp>
-#include <corio/run_options.hpp>
-#include <corio/spawn.hpp>
+#include <corio/runtime/run_options.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
 #include <corio/time/timeout.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 #include "../support/backends.hpp"
 #include "../support/scoped_env.hpp"

@@ -14,7 +14,7 @@
 #include <system_error>
 
 #include <corio/run.hpp>
-#include <corio/run_options.hpp>
+#include <corio/runtime/run_options.hpp>
 #include <corio/task.hpp>
 
 namespace corio {

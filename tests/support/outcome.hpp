@@ -5,7 +5,7 @@
 #include <string>
 
 #include <corio/errors.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 
 namespace corio_test {

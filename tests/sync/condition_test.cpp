@@ -11,10 +11,10 @@
 #include <vector>
 
 #include <corio/run.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 #include "../support/outcome.hpp"
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include <corio/run.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
 

@@ -12,10 +12,10 @@
 
 #include <corio/errors.hpp>
 #include <corio/run.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/timeout.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 #include "../support/outcome.hpp"
 

@@ -15,14 +15,14 @@
 #include <utility>
 #include <vector>
 
-#include <corio/enter.hpp>
+#include <corio/context/enter.hpp>
 #include <corio/errors.hpp>
 #include <corio/run.hpp>
-#include <corio/shield.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/shield.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 using namespace std::chrono_literals;
 

@@ -10,7 +10,7 @@
 #include <chrono>
 #include <memory>
 
-#include <corio/run_options.hpp>
+#include <corio/runtime/run_options.hpp>
 
 namespace corio::detail {
 

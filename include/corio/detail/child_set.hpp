@@ -13,8 +13,8 @@
 #include <corio/detail/event_loop.hpp>
 #include <corio/detail/fiber.hpp>
 #include <corio/errors.hpp>
-#include <corio/source_location.hpp>
-#include <corio/spawn.hpp>
+#include <corio/runtime/source_location.hpp>
+#include <corio/tasks/spawn.hpp>
 
 namespace corio::detail {
 

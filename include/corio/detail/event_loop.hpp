@@ -13,14 +13,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <corio/source_location.hpp>
+#include <corio/runtime/source_location.hpp>
 #include <vector>
 
 #include <corio/detail/backend.hpp>
 #include <corio/detail/fiber.hpp>
 #include <corio/detail/promise_base.hpp>
 #include <corio/detail/thread_pool.hpp>
-#include <corio/run_options.hpp>
+#include <corio/runtime/run_options.hpp>
 
 namespace corio::detail {
 

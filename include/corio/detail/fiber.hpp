@@ -23,7 +23,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
-#include <corio/source_location.hpp>
+#include <corio/runtime/source_location.hpp>
 
 namespace corio::detail {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <exception>
 
-#include <corio/source_location.hpp>
+#include <corio/runtime/source_location.hpp>
 
 #include <corio/detail/frame_allocator.hpp>
 #include <corio/detail/transfer.hpp>

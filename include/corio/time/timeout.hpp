@@ -24,7 +24,7 @@
 #include <corio/errors.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 namespace corio {
 

@@ -1,4 +1,4 @@
-// corio/contextlib.hpp: aclosing, nullcontext, suppress (Python's contextlib).
+// corio/context/contextlib.hpp: aclosing, nullcontext, suppress (Python's contextlib).
 //
 // - aclosing(gen): takes an async generator (or anything with aclose()) by
 //   reference, gives it back, and awaits its aclose() at exit.

@@ -1,4 +1,4 @@
-// corio/exit_stack.hpp: exit_stack, contextlib.AsyncExitStack.
+// corio/context/exit_stack.hpp: exit_stack, contextlib.AsyncExitStack.
 //
 // `co_await stack.enter(cm)` gives what aenter gave; `push_exit(f)` takes
 // f(std::exception_ptr) returning bool or an awaitable of bool;
@@ -22,7 +22,7 @@
 #include <corio/detail/exit_shield.hpp>
 #include <corio/detail/frame_allocator.hpp>
 #include <corio/task.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 namespace corio {
 

@@ -1,4 +1,4 @@
-// corio/for_each.hpp: the async_iterator concept and for_each (`async for`).
+// corio/tasks/for_each.hpp: the async_iterator concept and for_each (`async for`).
 //
 // Any type whose `next()` gives an awaitable of std::optional<T> is an async
 // iterator (`next` is __anext__, nullopt is StopAsyncIteration): generators,

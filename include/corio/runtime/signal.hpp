@@ -1,4 +1,4 @@
-// corio/signal.hpp: Unix signals on the event loop (loop.add_signal_handler).
+// corio/runtime/signal.hpp: Unix signals on the event loop (loop.add_signal_handler).
 //
 //   corio::add_signal_handler(SIGHUP, [&config] { config.reload_requested = true; });
 //   corio::add_signal_handler(SIGUSR1, []() -> corio::task<> { co_await dump_stats(); });

@@ -1,6 +1,6 @@
 // to_thread: results and exceptions from a pool thread, arguments stored by
 // value, cancellation waiting for the blocking call, many calls at once.
-#include <corio/to_thread.hpp>
+#include <corio/tasks/to_thread.hpp>
 
 #include <gtest/gtest.h>
 
@@ -15,13 +15,13 @@
 #include <vector>
 
 #include <corio/errors.hpp>
-#include <corio/gather.hpp>
+#include <corio/tasks/gather.hpp>
 #include <corio/run.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
 #include <corio/time/timeout.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 #include "../support/outcome.hpp"
 

@@ -1,4 +1,4 @@
-// corio/spawn.hpp: spawn and join_handle (asyncio.create_task and Task).
+// corio/tasks/spawn.hpp: spawn and join_handle (asyncio.create_task and Task).
 //
 // `spawn(t)` schedules `t` as a new fiber; it first runs when the spawner next
 // suspends. `co_await handle` gives its value or rethrows its exception; a
@@ -15,7 +15,7 @@
 
 #include <concepts>
 #include <functional>
-#include <corio/source_location.hpp>
+#include <corio/runtime/source_location.hpp>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>

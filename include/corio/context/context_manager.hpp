@@ -1,4 +1,4 @@
-// corio/context_manager.hpp: context_manager<T>, Python's @asynccontextmanager.
+// corio/context/context_manager.hpp: context_manager<T>, Python's @asynccontextmanager.
 //
 //   corio::context_manager<std::string> managed(std::string dsn) {
 //       std::string conn = co_await connect(dsn);

@@ -1,4 +1,4 @@
-// corio/with.hpp: `with`, Python's `async with`, and the async_context_manager concept.
+// corio/context/with.hpp: `with`, Python's `async with`, and the async_context_manager concept.
 //
 //   co_await corio::with(manager, [](manager_value& v) -> corio::task<> { ... });
 //   auto text = co_await corio::with(open_thing(), [](thing& t) { return t.read(); });
@@ -43,7 +43,7 @@
 #include <corio/detail/event_loop.hpp>
 #include <corio/detail/exit_shield.hpp>
 #include <corio/detail/transfer.hpp>
-#include <corio/source_location.hpp>
+#include <corio/runtime/source_location.hpp>
 #include <corio/task.hpp>
 
 namespace corio {
@@ -269,7 +269,7 @@ decltype(auto) start_inner(Items& items, source_location where, Values&... value
 // written by hand and kept inside the awaiting coroutine's own frame, so that
 // `with` costs no allocation and no coroutine of its own: aenter's, the
 // body's and aexit's awaitables are awaited from it as a coroutine would.
-// tests/core/with_test.cpp (handmade_frame_*) checks the layout on each compiler.
+// tests/context/with_test.cpp (handmade_frame_*) checks the layout on each compiler.
 struct handmade_frame {
     void (*resume)(void*);
     void (*destroy)(void*);

@@ -1,7 +1,7 @@
 // Must NOT compile: the body takes a `double&`, but the lock's aenter gives
 // `corio::lock&` and the other manager's gives `int`. The first error must
 // be corio's own, naming what the managers give (checked by
-// tests/core/diagnostics/check_diagnostic.cmake).
+// tests/context/diagnostics/check_diagnostic.cmake).
 #include <corio/corio.hpp>
 
 struct gives_int {

@@ -1,7 +1,7 @@
 // shield: the shielded awaitable runs to completion although its scope was
 // cancelled, the awaiter waits for it, and the pending cancellation surfaces
 // at the next unshielded await.
-#include <corio/shield.hpp>
+#include <corio/tasks/shield.hpp>
 
 #include <gtest/gtest.h>
 
@@ -13,11 +13,11 @@
 
 #include <corio/errors.hpp>
 #include <corio/run.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
 #include <corio/time/timeout.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 #include "../support/outcome.hpp"
 

@@ -1,7 +1,7 @@
 // gather and gather_settled: results in argument order, start order, the
 // first failure cancelling and awaiting the siblings, cancellation of the
 // awaiter reaching every child, settled outcomes cancelling nothing.
-#include <corio/gather.hpp>
+#include <corio/tasks/gather.hpp>
 
 #include <gtest/gtest.h>
 
@@ -18,7 +18,7 @@
 
 #include <corio/errors.hpp>
 #include <corio/run.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
 

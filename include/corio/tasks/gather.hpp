@@ -1,4 +1,4 @@
-// corio/gather.hpp: gather and gather_settled (asyncio.gather).
+// corio/tasks/gather.hpp: gather and gather_settled (asyncio.gather).
 //
 // gather(task<A>, task<B>, ...) -> task<std::tuple<A, B, ...>> (void becomes
 // std::monostate); gather(std::vector<task<T>>) -> task<std::vector<T>>. The

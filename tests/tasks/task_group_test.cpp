@@ -2,7 +2,7 @@
 // and the body; exception_group holds every non-cancellation failure (body
 // included, nested groups nested); outside cancellation propagates as
 // cancelled_error; spawn misuse; captured callables.
-#include <corio/task_group.hpp>
+#include <corio/tasks/task_group.hpp>
 
 #include <gtest/gtest.h>
 
@@ -17,12 +17,12 @@
 
 #include <corio/errors.hpp>
 #include <corio/run.hpp>
-#include <corio/shield.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/shield.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
 #include <corio/time/timeout.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 #include "../support/outcome.hpp"
 

@@ -1,4 +1,4 @@
-// corio/enter.hpp: enter(manager), `async with` for the rest of the function.
+// corio/context/enter.hpp: enter(manager), `async with` for the rest of the function.
 //
 //   auto& session = co_await corio::enter(client_session{});
 //
@@ -19,9 +19,9 @@
 #include <utility>
 
 #include <corio/detail/promise_base.hpp>
-#include <corio/source_location.hpp>
+#include <corio/runtime/source_location.hpp>
 #include <corio/task.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 namespace corio {
 

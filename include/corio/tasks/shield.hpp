@@ -1,4 +1,4 @@
-// corio/shield.hpp: shield(awaitable), protection from outside cancellation (Trio's shielded scope).
+// corio/tasks/shield.hpp: shield(awaitable), protection from outside cancellation (Trio's shielded scope).
 //
 // `co_await corio::shield(aw)` runs `aw` in a scope that no cancellation from
 // outside reaches; the awaiter waits for it to finish (as in Trio, unlike

@@ -1,4 +1,4 @@
-// corio/to_thread.hpp: to_thread(f, args...), asyncio.to_thread.
+// corio/tasks/to_thread.hpp: to_thread(f, args...), asyncio.to_thread.
 //
 // Runs blocking `f(args...)` on the loop's thread pool and gives its result
 // (or rethrows its exception) in the awaiting task. `f` and the arguments are

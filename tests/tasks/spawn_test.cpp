@@ -2,7 +2,7 @@
 // suspension, FIFO), results and exceptions through the handle, level-triggered
 // cancellation, joiner cancellation, detaching, captured callables, and
 // cancelled_error not being a std::exception.
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@
 
 #include <corio/errors.hpp>
 #include <corio/run.hpp>
-#include <corio/shield.hpp>
+#include <corio/tasks/shield.hpp>
 #include <corio/sync/event.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>

@@ -1,4 +1,4 @@
-// corio/task_group.hpp: task_group, asyncio.TaskGroup (a Trio nursery).
+// corio/tasks/task_group.hpp: task_group, asyncio.TaskGroup (a Trio nursery).
 //
 //   co_await corio::with(corio::task_group{}, [](corio::task_group& g) -> corio::task<> {
 //       g.spawn(fetch(a));
@@ -23,8 +23,8 @@
 
 #include <corio/detail/child_set.hpp>
 #include <corio/errors.hpp>
-#include <corio/source_location.hpp>
-#include <corio/spawn.hpp>
+#include <corio/runtime/source_location.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
 

@@ -1,4 +1,4 @@
-// corio/run_options.hpp: how `run` sets up its event loop.
+// corio/runtime/run_options.hpp: how `run` sets up its event loop.
 #pragma once
 
 #include <vector>

@@ -1,5 +1,6 @@
-// Internal: what resolve() did, for the tests that must see it (a literal
-// address never reaches c-ares) rather than infer it from timing.
+// Test hook: what resolve() did, for the tests that must see it (a literal
+// address never reaches c-ares) rather than infer it from timing. Defined in
+// src/net/resolve.cpp; not an installed header, so not part of corio's API.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// corio/finally.hpp: finally(f) and finally(value, f), Python's `await`
+// corio/context/finally.hpp: finally(f) and finally(value, f), Python's `await`
 // inside a `finally:` block, which C++ cannot write (no co_await in a catch
 // handler).
 //
@@ -28,7 +28,7 @@
 #include <corio/detail/awaitable_traits.hpp>
 #include <corio/detail/frame_allocator.hpp>
 #include <corio/detail/promise_base.hpp>
-#include <corio/source_location.hpp>
+#include <corio/runtime/source_location.hpp>
 #include <corio/task.hpp>
 
 namespace corio {
