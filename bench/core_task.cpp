@@ -8,7 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include <corio/run.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
 

@@ -11,10 +11,10 @@
 
 #include <benchmark/benchmark.h>
 
-#include <corio/context_manager.hpp>
+#include <corio/context/context_manager.hpp>
 #include <corio/run.hpp>
 #include <corio/task.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 #include "bench_util.hpp"
 

@@ -58,9 +58,9 @@
 #include <vector>
 
 #include <corio/fs/file.hpp>
-#include <corio/gather.hpp>
+#include <corio/tasks/gather.hpp>
 #include <corio/run.hpp>
-#include <corio/run_options.hpp>
+#include <corio/runtime/run_options.hpp>
 #include <corio/task.hpp>
 
 namespace {

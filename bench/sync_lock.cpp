@@ -11,11 +11,11 @@
 #include <benchmark/benchmark.h>
 
 #include <corio/run.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/sync/lock.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>
-#include <corio/with.hpp>
+#include <corio/context/with.hpp>
 
 #include "bench_util.hpp"
 

@@ -4,7 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <corio/run.hpp>
-#include <corio/spawn.hpp>
+#include <corio/tasks/spawn.hpp>
 #include <corio/sync/queue.hpp>
 #include <corio/task.hpp>
 
