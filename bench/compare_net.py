@@ -480,70 +480,96 @@ def parse_s_time(out, wall):
     return int(m.group(1)) / wall
 
 
-def run_net(args, build, old_section):
-    """Runs the net section; gives (failures, the document's net section, or None with --no-write)."""
-    reps = 3
-    base = os.environ.get("TMPDIR") or "/tmp"
-    started = datetime.datetime.now().astimezone()
-    t_start = time.monotonic()
-    load_before = load()
-    failures = []
-    res, idle, idle_raw = {}, {}, {}
-    tls, speed = {}, []
-    servers = []       # (name, status): status None if it runs, else why not
-    running = {}       # name -> Server
-    tmp = tempfile.mkdtemp(prefix="corio-net-bench.", dir=base)
-    run = Runner(build, tmp, args.quick)
-    corio_exe = run.exe("corio_echo_server")
-    corio_built = os.access(corio_exe, os.X_OK)
+class NetRun:
+    """One run of the net section: the servers it started, what it measured, what failed.
 
-    def attempt(what, fn):
+    run_net takes it through its steps in order: start_servers, measure_idle,
+    measure_echo, start_tls_servers, measure_tls, then stop_servers (always),
+    and print_tables and section for the report."""
+
+    def __init__(self, args, build):
+        self.args, self.build = args, build
+        self.reps = 3
+        self.failures = []
+        self.res, self.idle, self.idle_raw = {}, {}, {}
+        self.tls, self.speed = {}, []
+        self.servers = []       # (name, status): status None if it runs, else why not
+        self.running = {}       # name -> Server
+        self.tls_servers, self.plain_servers = {}, {}  # TLS row name -> the Server to measure
+        base = os.environ.get("TMPDIR") or "/tmp"
+        self.tmp = tempfile.mkdtemp(prefix="corio-net-bench.", dir=base)
+        self.run = Runner(build, self.tmp, args.quick)
+        self.corio_exe = self.run.exe("corio_echo_server")
+        self.corio_built = os.access(self.corio_exe, os.X_OK)
+
+    def attempt(self, what, fn):
         try:
             return fn()
         except Exception as e:  # noqa: BLE001 - report and go on with the others
-            failures.append(f"net {what}: {e}")
+            self.failures.append(f"net {what}: {e}")
             log(f"  FAILED: {e}")
             return None
 
-    def start(name, cmd, **kw):
-        s = attempt(f"{name}: start", lambda: run.start(name, cmd, **kw))
+    def start(self, name, cmd, **kw):
+        s = self.attempt(f"{name}: start", lambda: self.run.start(name, cmd, **kw))
         if s is not None:
-            running[name] = s
+            self.running[name] = s
         return s
 
-    try:
-        if not os.access(run.load_exe, os.X_OK):
-            raise RuntimeError(f"{run.load_exe} is not built (cmake --build {build} --target net_echo_load)")
+    def measure(self):
+        """Every step, in order; a step that throws ends the measuring, and the servers are stopped."""
+        try:
+            if not os.access(self.run.load_exe, os.X_OK):
+                raise RuntimeError(f"{self.run.load_exe} is not built "
+                                   f"(cmake --build {self.build} --target net_echo_load)")
+            self.start_servers()
+            self.measure_idle()
+            self.measure_echo()
+            self.start_tls_servers()
+            self.measure_tls()
+        except Exception as e:  # noqa: BLE001
+            self.failures.append(f"net: {e}")
+            log(f"FAILED: {e}")
+        finally:
+            self.stop_servers()
+
+    def start_servers(self):
+        """The plain echo servers, all at once, each on a port of its choosing."""
+        run, build = self.run, self.build
         plan = [("C limit", [run.exe("echo_epoll")], "echo_epoll"),
-                ("corio io_uring", [corio_exe, "--backend", "io_uring"], None),
-                ("corio epoll", [corio_exe, "--backend", "epoll"], None),
+                ("corio io_uring", [self.corio_exe, "--backend", "io_uring"], None),
+                ("corio epoll", [self.corio_exe, "--backend", "epoll"], None),
                 ("Asio", [run.exe("asio_echo")], "asio_echo"),
                 ("asyncio", [PYTHON, ANCHOR, "--loop", "asyncio"], None),
                 ("uvloop", [PYTHON, ANCHOR, "--loop", "uvloop"], None)]
         for name, cmd, target in plan:
-            if name.startswith("corio") and not corio_built:
-                servers.append((name, "not built"))
+            if name.startswith("corio") and not self.corio_built:
+                self.servers.append((name, "not built"))
                 continue
             if target and not os.access(cmd[0], os.X_OK):  # target: our CMake target of that name
-                failures.append(f"net {name}: {cmd[0]} is not built (cmake --build {build} --target {target})")
-                servers.append((name, "not built"))
+                self.failures.append(f"net {name}: {cmd[0]} is not built (cmake --build {build} --target {target})")
+                self.servers.append((name, "not built"))
                 continue
-            servers.append((name, None if start(name, cmd + ["--port", "0"]) else "failed"))
+            self.servers.append((name, None if self.start(name, cmd + ["--port", "0"]) else "failed"))
 
-        # Idle memory first, on servers that have served one connection only.
-        for name, s in running.items():
+    def measure_idle(self):
+        """Idle memory first, on servers that have served one connection only."""
+        run = self.run
+        for name, s in self.running.items():
             def measure(s=s):
                 run.idle(s, 1, hold=0)  # the warm-up connection
                 before = s.rss_kib()
                 during = run.idle(s, IDLE_CONNECTIONS)
-                idle_raw[s.name] = (before, during)
+                self.idle_raw[s.name] = (before, during)
                 return (during - before) / IDLE_CONNECTIONS
-            idle[name] = attempt(f"{name} idle memory", measure)
+            self.idle[name] = self.attempt(f"{name} idle memory", measure)
             time.sleep(0.3)  # lets the server close the 2000 connections before the next one
 
-        # Round trips: the servers in turn, all of it reps times.
-        for rep in range(reps):
-            for name, s in running.items():
+    def measure_echo(self):
+        """Round trips: the servers in turn, all of it reps times."""
+        run = self.run
+        for rep in range(self.reps):
+            for name, s in self.running.items():
                 for key, conns, one_cpu in RUNS:
                     if one_cpu and run.one_cpu is None:
                         continue
@@ -557,15 +583,17 @@ def run_net(args, build, old_section):
                         r["cpu_us_per_rt"] = cpu / r["all_round_trips"] * 1e6
                         return r
                     what = f"{conns} conn" + (" on one CPU" if one_cpu else "")
-                    r = attempt(f"{name} {what} (repetition {rep + 1})", one)
+                    r = self.attempt(f"{name} {what} (repetition {rep + 1})", one)
                     if r is not None:
-                        res.setdefault(name, {}).setdefault(key, []).append(r)
+                        self.res.setdefault(name, {}).setdefault(key, []).append(r)
                         log(f"  {name}, {what}: {r['rt_per_s']:,.0f} rt/s, p99 {r['p99_us']:.1f} µs, "
                             f"server CPU {r['cpu_us_per_rt']:.2f} µs/rt")
 
-        # TLS.
+    def start_tls_servers(self):
+        """A certificate for the run, the TLS servers, and the rows of the TLS tables (self.tls)."""
+        run, tmp, corio_exe = self.run, self.tmp, self.corio_exe
         cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-        attempt("certificate", lambda: run.timed(
+        self.attempt("certificate", lambda: run.timed(
             ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
              "-days", "1", "-subj", "/CN=localhost", "-keyout", key, "-out", cert], 30))
         have_cert = os.path.exists(cert) and os.path.exists(key)
@@ -584,198 +612,244 @@ def run_net(args, build, old_section):
             ("uvloop", "uvloop", [PYTHON, ANCHOR, "--loop", "uvloop", "--port", "0", "--tls", cert, key],
              PORT_LINE, True),
         ]
-        tls_servers, plain_servers = {}, {}
         for name, plain_name, cmd, ready, echoes in tls_plan:
             # The keys say which columns the row has.
-            t = tls[name] = {"status": None}
+            t = self.tls[name] = {"status": None}
             for kind, applies in (("plain", plain_name), ("tls", echoes), ("hs", cmd)):
                 if applies:
                     t[kind] = []
                     if run.one_cpu is not None:
                         t[kind + " cpu"] = []
-            if name.startswith("corio") and not corio_built:
+            if name.startswith("corio") and not self.corio_built:
                 t["status"] = "not built"
                 continue
             if plain_name:
-                if plain_name in running:
-                    plain_servers[name] = running[plain_name]
+                if plain_name in self.running:
+                    self.plain_servers[name] = self.running[plain_name]
                 else:
                     t["status"] = "failed"
             if cmd:
-                s = start(f"{name} TLS", cmd, ready=ready) if have_cert else None
+                s = self.start(f"{name} TLS", cmd, ready=ready) if have_cert else None
                 if s is None:
                     t["status"] = "failed"
                 else:
-                    tls_servers[name] = s
+                    self.tls_servers[name] = s
+
+    def measure_tls(self):
+        """openssl speed, then per row the 16 KiB plain and TLS echo and the handshakes, reps times."""
+        run = self.run
 
         def speed_once():
             out, _ = run.timed(["openssl", "speed", "-evp", "aes-128-gcm", "-bytes", str(TLS_SIZE), "-seconds", "1"],
                                60)
             return parse_speed(out)
 
-        hs_time = 1 if args.quick else 3
         placements = [False] + ([True] if run.one_cpu is not None else [])
-        for rep in range(reps):
-            v = attempt(f"openssl speed (repetition {rep + 1})", speed_once)
+        for rep in range(self.reps):
+            v = self.attempt(f"openssl speed (repetition {rep + 1})", speed_once)
             if v is not None:
-                speed.append(v)
-            for name, t in tls.items():
+                self.speed.append(v)
+            for name, t in self.tls.items():
                 for one_cpu in placements:
-                    sfx, what = (" cpu", " on one CPU") if one_cpu else ("", "")
-                    if name in plain_servers:
-                        def plain(s=plain_servers[name], one_cpu=one_cpu):
-                            with run.on_one_cpu(s) if one_cpu else contextlib.nullcontext(()) as prefix:
-                                return run.client(s, 1, TLS_SIZE, run.tls_seconds, prefix=prefix)
-                        r = attempt(f"{name} plain 16 KiB{what} (repetition {rep + 1})", plain)
-                        if r is not None:
-                            t["plain" + sfx].append(r["rt_per_s"] * TLS_SIZE / 1e6)
-                    s = tls_servers.get(name)
-                    if s is None:
-                        continue
-                    if "tls" in t:
-                        def echo(s=s, one_cpu=one_cpu):
-                            with run.on_one_cpu(s) if one_cpu else contextlib.nullcontext(()) as prefix:
-                                return run.client(s, 1, TLS_SIZE, run.tls_seconds, tls=True, prefix=prefix)
-                        r = attempt(f"{name} TLS 16 KiB{what} (repetition {rep + 1})", echo)
-                        if r is not None:
-                            t["tls" + sfx].append(r["rt_per_s"] * TLS_SIZE / 1e6)
+                    self.measure_tls_row(name, t, one_cpu, rep)
 
-                    def handshakes(s=s, one_cpu=one_cpu):
-                        s.check()
-                        with run.on_one_cpu(s) if one_cpu else contextlib.nullcontext(()) as prefix:
-                            out, wall = run.timed([*prefix, "openssl", "s_time", "-connect", f"127.0.0.1:{s.port}",
-                                                   "-new", "-ciphersuites", TLS_SUITE, "-time", str(hs_time)],
-                                                  hs_time + 60,
-                                                  "   # the server's threads pinned to that CPU too" if prefix else "")
-                        return parse_s_time(out, wall)
-                    v = attempt(f"{name} handshakes{what} (repetition {rep + 1})", handshakes)
-                    if v is not None:
-                        t["hs" + sfx].append(v)
-                        log(f"  {name}{what}: {v:,.0f} handshakes/s")
-    except Exception as e:  # noqa: BLE001
-        failures.append(f"net: {e}")
-        log(f"FAILED: {e}")
-    finally:
-        for name, s in running.items():
+    def measure_tls_row(self, name, t, one_cpu, rep):
+        """One repetition of one TLS row at one placement: what of plain, TLS and handshakes applies."""
+        run = self.run
+        hs_time = 1 if self.args.quick else 3
+        sfx, what = (" cpu", " on one CPU") if one_cpu else ("", "")
+        if name in self.plain_servers:
+            def plain(s=self.plain_servers[name]):
+                with run.on_one_cpu(s) if one_cpu else contextlib.nullcontext(()) as prefix:
+                    return run.client(s, 1, TLS_SIZE, run.tls_seconds, prefix=prefix)
+            r = self.attempt(f"{name} plain 16 KiB{what} (repetition {rep + 1})", plain)
+            if r is not None:
+                t["plain" + sfx].append(r["rt_per_s"] * TLS_SIZE / 1e6)
+        s = self.tls_servers.get(name)
+        if s is None:
+            return
+        if "tls" in t:
+            def echo():
+                with run.on_one_cpu(s) if one_cpu else contextlib.nullcontext(()) as prefix:
+                    return run.client(s, 1, TLS_SIZE, run.tls_seconds, tls=True, prefix=prefix)
+            r = self.attempt(f"{name} TLS 16 KiB{what} (repetition {rep + 1})", echo)
+            if r is not None:
+                t["tls" + sfx].append(r["rt_per_s"] * TLS_SIZE / 1e6)
+
+        def handshakes():
+            s.check()
+            with run.on_one_cpu(s) if one_cpu else contextlib.nullcontext(()) as prefix:
+                out, wall = run.timed([*prefix, "openssl", "s_time", "-connect", f"127.0.0.1:{s.port}",
+                                       "-new", "-ciphersuites", TLS_SUITE, "-time", str(hs_time)],
+                                      hs_time + 60,
+                                      "   # the server's threads pinned to that CPU too" if prefix else "")
+            return parse_s_time(out, wall)
+        v = self.attempt(f"{name} handshakes{what} (repetition {rep + 1})", handshakes)
+        if v is not None:
+            t["hs" + sfx].append(v)
+            log(f"  {name}{what}: {v:,.0f} handshakes/s")
+
+    def stop_servers(self):
+        """Every server started, by its PID; then the temporary directory goes."""
+        for name, s in self.running.items():
             try:
                 code = s.stop()
                 # 0, or killed by our SIGTERM (openssl s_server and Python may not catch it).
                 if code not in (0, -signal.SIGTERM):
-                    failures.append(f"net {name}: exited with {code} when stopped: {s.stderr_tail()}")
+                    self.failures.append(f"net {name}: exited with {code} when stopped: {s.stderr_tail()}")
             except Exception as e:  # noqa: BLE001 - keep stopping the others
-                failures.append(f"net {name}: stopping it: {e}")
-        shutil.rmtree(tmp, ignore_errors=True)
+                self.failures.append(f"net {name}: stopping it: {e}")
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def tables(self):
+        """(echo rows, TLS rows, TLS rows on one CPU or None, openssl speed's median MB/s)."""
+        erows = echo_rows(self.servers, self.res, self.idle)
+        speed_mb = med(self.speed)
+        trows = tls_rows(self.tls, speed_mb, "")
+        trows_cpu = tls_rows(self.tls, speed_mb, " cpu") if self.run.one_cpu is not None else None
+        return erows, trows, trows_cpu, speed_mb
+
+    def one_cpu_text(self):
+        return f"client and server on CPU {self.run.one_cpu}"
+
+    def print_tables(self, tables, elapsed, load_before, load_after):
+        """The tables on stdout, the failures on stderr."""
+        erows, trows, trows_cpu, speed_mb = tables
+        run, one_cpu_text = self.run, self.one_cpu_text()
+        print()
+        print(text_table(ECHO_HEADER, erows))
+        print(f"\n64-byte ping-pong; medians of {self.reps} repetitions of {run.seconds} s each; \"one CPU\": "
+              f"{one_cpu_text}. Idle: VmRSS growth with {IDLE_CONNECTIONS} idle connections (kernel socket memory "
+              "is not in it).")
+        print("\nTLS, client and server where the scheduler puts them:")
+        print(text_table(TLS_HEADER, trows))
+        if trows_cpu:
+            print(f"\nTLS, {one_cpu_text}:")
+            print(text_table(TLS_HEADER, trows_cpu))
+        print(f"\nopenssl speed -evp aes-128-gcm, 16 KiB blocks: {fmt(speed_mb)} MB/s. MB/s = 16384 x rt/s / 10^6 "
+              f"(payload echoed per second). Net section: {elapsed:.0f} s, load average {load_before} before, "
+              f"{load_after} after.")
+        for f in self.failures:
+            print(f"FAILED: {f.splitlines()[0]}", file=sys.stderr)
+
+    def section(self, tables, old_section, started, elapsed, load_before, load_after):
+        """The document's net section, between BEGIN and END; the notes are kept from old_section."""
+        erows, trows, trows_cpu, speed_mb = tables
+        args, build, run, reps = self.args, self.build, self.run, self.reps
+        one_cpu_text = self.one_cpu_text()
+        tree = sh("git rev-parse --short HEAD")
+        if sh("git status --porcelain -- src include bench/net_echo_server.cpp"):
+            tree += " with uncommitted changes in src/, include/ or bench/net_echo_server.cpp"
+        boost = sh("dpkg-query -W -f='${Version}' libboost1.81-dev")
+        python = sh(f"{PYTHON} -c 'import sys; print(sys.version.split()[0])'")
+        uvloop = sh(f"{PYTHON} -c 'import uvloop; print(uvloop.__version__)'")
+        versions = f"{sh('openssl version')}; Boost {boost}; Python {python}, uvloop {uvloop}"
+        out = [
+            BEGIN,
+            "## Network: echo servers",
+            "",
+            "Echo servers side by side in one run, one load client for all "
+            f"(`{PYTHON} bench/compare.py --build {os.path.relpath(build, ROOT)} --only net` runs this part alone).",
+            "",
+            f"- Date: {started.strftime('%Y-%m-%d %H:%M %Z')}" + (" (`--quick`)" if args.quick else "") +
+            f"; corio at {tree}",
+            f"- Machine: {sh('nproc')} CPUs, kernel {platform.release()}; client and servers on the same machine, "
+            "over 127.0.0.1",
+            f"- {versions}",
+            f"- Load average: {load_before} before, {load_after} after; this section took {elapsed:.0f} s.",
+            f"- Repetitions: {reps}, the servers taken in turn in each; every figure is the median. "
+            f"{run.seconds} s measured per run after {run.warmup_ms} ms of warm-up "
+            f"({run.tls_seconds} s for the 16 KiB runs).",
+            "",
+            "### 64-byte ping-pong",
+            "",
+            markdown(ECHO_HEADER, erows),
+            "",
+            f"Targets of corio: rt/s ≥ {T_VS_LIMIT}x the C limit at 1 and at 50 connections, ≥ {T_VS_ASIO}x Asio at "
+            f"50; server CPU per round trip ≤ {T_CPU_VS_LIMIT}x the C limit's; idle memory ≤ {T_IDLE_KIB:g} KiB per "
+            "connection beyond the kernel's (VmRSS does not hold the kernel's socket memory). Ratios are truncated.",
+            f"\"One CPU\": the same 1-connection run with {one_cpu_text} (the issue's runs leave them where the "
+            "scheduler puts them); see *What is measured* for why both are here.",
+            "",
+            "### TLS",
+            "",
+            f"`openssl speed -evp aes-128-gcm -bytes 16384`: **{fmt(speed_mb)} MB/s** (median of "
+            f"{', '.join(fmt(x) for x in self.speed) or 'nothing'}).",
+            "",
+            "Client and server where the scheduler puts them:",
+            "",
+            markdown(TLS_HEADER, trows),
+            "",
+        ]
+        if trows_cpu:
+            out += [f"The same with {one_cpu_text}:", "", markdown(TLS_HEADER, trows_cpu), ""]
+        out += [
+            f"Targets of corio: TLS MB/s ≥ {T_TLS}x the lesser of its plain MB/s and openssl speed; handshakes/s ≥ "
+            f"{T_HANDSHAKES}x those against `openssl s_server`. MB/s = 16384 × rt/s / 10^6, the payload echoed per "
+            "second.",
+            "",
+            NOTES_BEGIN, kept_notes(old_section, NOTES_BEGIN, NOTES_END) or NO_NOTES, NOTES_END,
+            "",
+        ]
+        out += self.spread()
+        out += ["", "### Commands", "", "```sh",
+                f"{PYTHON} bench/compare.py --build {os.path.relpath(build, ROOT)} --only net"
+                + (" --quick" if args.quick else ""),
+                f"# which ran, each shape once here, in this order ($D: its temp dir; $PORT: the server's port; "
+                f"the runs {reps} times):"]
+        out += run.commands
+        out += ["```", "", "### What is measured", "", DEFINITIONS.format(tck=CLK_TCK)]
+        if self.failures:
+            out += ["### Failures in this run", ""] + [f"- {f.splitlines()[0]}" for f in self.failures] + [""]
+        out.append(END)
+        return "\n".join(out)
+
+    def spread(self):
+        """The "Spread" table: median, min and max of every figure, and the idle VmRSS before and after."""
+        out = [
+            "### Spread",
+            "",
+            "| server | run | median | min | max | repetitions | median p50 µs | median p99 µs | "
+            "median server CPU µs/rt | fewest round trips of one connection |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for name, _ in self.servers:
+            for key, conns, one_cpu in RUNS:
+                rs = self.res.get(name, {}).get(key, [])
+                if not rs:
+                    continue
+                v = [r["rt_per_s"] for r in rs]
+                out.append(f"| {name} | {conns} conn{', one CPU' if one_cpu else ''}, rt/s | {fmt(med(v))} | "
+                           f"{fmt(min(v))} | {fmt(max(v))} | {len(v)} | "
+                           f"{fmt(med([r['p50_us'] for r in rs]))} | {fmt(med([r['p99_us'] for r in rs]))} | "
+                           f"{fmt(med([r['cpu_us_per_rt'] for r in rs]))} | "
+                           f"{min(int(r['min_conn_round_trips']) for r in rs)} |")
+        for name, t in self.tls.items():
+            for key, what in (("plain", "16 KiB plain, MB/s"), ("tls", "16 KiB TLS, MB/s"), ("hs", "handshakes/s"),
+                              ("plain cpu", "16 KiB plain, one CPU, MB/s"), ("tls cpu", "16 KiB TLS, one CPU, MB/s"),
+                              ("hs cpu", "handshakes/s, one CPU")):
+                v = t.get(key) or []
+                if v:
+                    out.append(f"| {name} | {what} | {fmt(med(v))} | {fmt(min(v))} | {fmt(max(v))} | {len(v)} | "
+                               "| | | |")
+        if self.idle_raw:
+            out += ["", "Idle memory, VmRSS in KiB: " + "; ".join(
+                f"{n} {b} before, {d} with {IDLE_CONNECTIONS} connections" for n, (b, d) in self.idle_raw.items())
+                + "."]
+        return out
+
+
+def run_net(args, build, old_section):
+    """Runs the net section; gives (failures, the document's net section, or None with --no-write)."""
+    started = datetime.datetime.now().astimezone()
+    t_start = time.monotonic()
+    load_before = load()
+    net = NetRun(args, build)
+    net.measure()
     elapsed = time.monotonic() - t_start
     load_after = load()
-    erows = echo_rows(servers, res, idle)
-    speed_mb = med(speed)
-    trows = tls_rows(tls, speed_mb, "")
-    trows_cpu = tls_rows(tls, speed_mb, " cpu") if run.one_cpu is not None else None
-    one_cpu_text = f"client and server on CPU {run.one_cpu}"
-    print()
-    print(text_table(ECHO_HEADER, erows))
-    print(f"\n64-byte ping-pong; medians of {reps} repetitions of {run.seconds} s each; \"one CPU\": {one_cpu_text}. "
-          f"Idle: VmRSS growth with {IDLE_CONNECTIONS} idle connections (kernel socket memory is not in it).")
-    print("\nTLS, client and server where the scheduler puts them:")
-    print(text_table(TLS_HEADER, trows))
-    if trows_cpu:
-        print(f"\nTLS, {one_cpu_text}:")
-        print(text_table(TLS_HEADER, trows_cpu))
-    print(f"\nopenssl speed -evp aes-128-gcm, 16 KiB blocks: {fmt(speed_mb)} MB/s. MB/s = 16384 x rt/s / 10^6 "
-          f"(payload echoed per second). Net section: {elapsed:.0f} s, load average {load_before} before, "
-          f"{load_after} after.")
-    for f in failures:
-        print(f"FAILED: {f.splitlines()[0]}", file=sys.stderr)
-
+    tables = net.tables()
+    net.print_tables(tables, elapsed, load_before, load_after)
     if args.no_write:
-        return failures, None
-    tree = sh("git rev-parse --short HEAD")
-    if sh("git status --porcelain -- src include bench/net_echo_server.cpp"):
-        tree += " with uncommitted changes in src/, include/ or bench/net_echo_server.cpp"
-    boost = sh("dpkg-query -W -f='${Version}' libboost1.81-dev")
-    python = sh(f"{PYTHON} -c 'import sys; print(sys.version.split()[0])'")
-    uvloop = sh(f"{PYTHON} -c 'import uvloop; print(uvloop.__version__)'")
-    versions = f"{sh('openssl version')}; Boost {boost}; Python {python}, uvloop {uvloop}"
-    out = [
-        BEGIN,
-        "## Network: echo servers",
-        "",
-        "Echo servers side by side in one run, one load client for all "
-        f"(`{PYTHON} bench/compare.py --build {os.path.relpath(build, ROOT)} --only net` runs this part alone).",
-        "",
-        f"- Date: {started.strftime('%Y-%m-%d %H:%M %Z')}" + (" (`--quick`)" if args.quick else "") +
-        f"; corio at {tree}",
-        f"- Machine: {sh('nproc')} CPUs, kernel {platform.release()}; client and servers on the same machine, "
-        "over 127.0.0.1",
-        f"- {versions}",
-        f"- Load average: {load_before} before, {load_after} after; this section took {elapsed:.0f} s.",
-        f"- Repetitions: {reps}, the servers taken in turn in each; every figure is the median. "
-        f"{run.seconds} s measured per run after {run.warmup_ms} ms of warm-up "
-        f"({run.tls_seconds} s for the 16 KiB runs).",
-        "",
-        "### 64-byte ping-pong",
-        "",
-        markdown(ECHO_HEADER, erows),
-        "",
-        f"Targets of corio: rt/s ≥ {T_VS_LIMIT}x the C limit at 1 and at 50 connections, ≥ {T_VS_ASIO}x Asio at 50; "
-        f"server CPU per round trip ≤ {T_CPU_VS_LIMIT}x the C limit's; idle memory ≤ {T_IDLE_KIB:g} KiB per "
-        "connection beyond the kernel's (VmRSS does not hold the kernel's socket memory). Ratios are truncated.",
-        f"\"One CPU\": the same 1-connection run with {one_cpu_text} (the issue's runs leave them where the "
-        "scheduler puts them); see *What is measured* for why both are here.",
-        "",
-        "### TLS",
-        "",
-        f"`openssl speed -evp aes-128-gcm -bytes 16384`: **{fmt(speed_mb)} MB/s** (median of "
-        f"{', '.join(fmt(x) for x in speed) or 'nothing'}).",
-        "",
-        "Client and server where the scheduler puts them:",
-        "",
-        markdown(TLS_HEADER, trows),
-        "",
-    ]
-    if trows_cpu:
-        out += [f"The same with {one_cpu_text}:", "", markdown(TLS_HEADER, trows_cpu), ""]
-    out += [
-        f"Targets of corio: TLS MB/s ≥ {T_TLS}x the lesser of its plain MB/s and openssl speed; handshakes/s ≥ "
-        f"{T_HANDSHAKES}x those against `openssl s_server`. MB/s = 16384 × rt/s / 10^6, the payload echoed per second.",
-        "",
-        NOTES_BEGIN, kept_notes(old_section, NOTES_BEGIN, NOTES_END) or NO_NOTES, NOTES_END,
-        "",
-        "### Spread",
-        "",
-        "| server | run | median | min | max | repetitions | median p50 µs | median p99 µs | "
-        "median server CPU µs/rt | fewest round trips of one connection |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for name, _ in servers:
-        for key, conns, one_cpu in RUNS:
-            rs = res.get(name, {}).get(key, [])
-            if not rs:
-                continue
-            v = [r["rt_per_s"] for r in rs]
-            out.append(f"| {name} | {conns} conn{', one CPU' if one_cpu else ''}, rt/s | {fmt(med(v))} | {fmt(min(v))} | {fmt(max(v))} | {len(v)} | "
-                       f"{fmt(med([r['p50_us'] for r in rs]))} | {fmt(med([r['p99_us'] for r in rs]))} | "
-                       f"{fmt(med([r['cpu_us_per_rt'] for r in rs]))} | "
-                       f"{min(int(r['min_conn_round_trips']) for r in rs)} |")
-    for name, t in tls.items():
-        for key, what in (("plain", "16 KiB plain, MB/s"), ("tls", "16 KiB TLS, MB/s"), ("hs", "handshakes/s"),
-                          ("plain cpu", "16 KiB plain, one CPU, MB/s"), ("tls cpu", "16 KiB TLS, one CPU, MB/s"),
-                          ("hs cpu", "handshakes/s, one CPU")):
-            v = t.get(key) or []
-            if v:
-                out.append(f"| {name} | {what} | {fmt(med(v))} | {fmt(min(v))} | {fmt(max(v))} | {len(v)} | | | | |")
-    if idle_raw:
-        out += ["", "Idle memory, VmRSS in KiB: " + "; ".join(
-            f"{n} {b} before, {d} with {IDLE_CONNECTIONS} connections" for n, (b, d) in idle_raw.items()) + "."]
-    out += ["", "### Commands", "", "```sh",
-            f"{PYTHON} bench/compare.py --build {os.path.relpath(build, ROOT)} --only net"
-            + (" --quick" if args.quick else ""),
-            f"# which ran, each shape once here, in this order ($D: its temp dir; $PORT: the server's port; "
-            f"the runs {reps} times):"]
-    out += run.commands
-    out += ["```", "", "### What is measured", "", DEFINITIONS.format(tck=CLK_TCK)]
-    if failures:
-        out += ["### Failures in this run", ""] + [f"- {f.splitlines()[0]}" for f in failures] + [""]
-    out.append(END)
-    return failures, "\n".join(out)
+        return net.failures, None
+    return net.failures, net.section(tables, old_section, started, elapsed, load_before, load_after)
