@@ -28,6 +28,7 @@
 #include <corio/detail/event_loop.hpp>
 #include <corio/detail/promise_base.hpp>
 #include <corio/detail/transfer.hpp>
+#include <corio/detail/yielding_promise.hpp>
 #include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 
@@ -42,33 +43,16 @@ class [[nodiscard]] async_generator {
     using value_type = std::remove_reference_t<T>;
 
 public:
-    struct promise_type : detail::promise_base {
-        value_type* current = nullptr;
+    struct promise_type : detail::yielding_promise<promise_type, value_type> {
         bool closing = false;
 
         async_generator get_return_object() noexcept {
             return async_generator(std::coroutine_handle<promise_type>::from_promise(*this));
         }
-        detail::lazy_start initial_suspend() noexcept { return {this}; }
-        detail::final_awaiter final_suspend() noexcept { return {}; }
-        void unhandled_exception() noexcept { exception = std::current_exception(); }
-        void return_void() noexcept {}
-
-        struct yield_awaiter {
-            promise_type* p;
-            bool await_ready() const noexcept { return false; }
-            std::coroutine_handle<> await_suspend(std::coroutine_handle<>) const noexcept {
-                return detail::transfer(p->continuation);
-            }
-            void await_resume() const {
-                if (p->closing) throw generator_exit{};
-            }
-        };
-        yield_awaiter yield_value(value_type& v) noexcept {
-            current = std::addressof(v);
-            return {this};
+        void yielding() noexcept {}
+        void resumed_at_yield() const {
+            if (closing) throw generator_exit{};
         }
-        yield_awaiter yield_value(value_type&& v) noexcept { return yield_value(v); }
     };
     using handle_type = std::coroutine_handle<promise_type>;
 
@@ -95,7 +79,7 @@ public:
         std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) const noexcept {
             promise_type& p = g->handle_.promise();
             p.continuation = awaiting;
-            p.current = nullptr;
+            p.yielded = nullptr;
             return detail::transfer(g->handle_);
         }
         std::optional<T> await_resume() const {
@@ -106,7 +90,7 @@ public:
                 if (p.exception) std::rethrow_exception(std::exchange(p.exception, nullptr));
                 return std::nullopt;
             }
-            return std::optional<T>(std::move(*p.current));
+            return std::optional<T>(std::move(*p.yielded));
         }
     };
     /// The next item, or nullopt when the generator has finished (__anext__).

@@ -29,6 +29,7 @@
 #include <system_error>
 #include <vector>
 
+#include <corio/runtime/run_options.hpp>
 #include <corio/detail/backend.hpp>
 #include <corio/detail/io_op.hpp>
 

@@ -17,6 +17,7 @@
 #include <memory>
 #include <system_error>
 
+#include <corio/runtime/run_options.hpp>
 #include <corio/detail/backend.hpp>
 #include <corio/detail/io_op.hpp>
 

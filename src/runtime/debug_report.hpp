@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include <corio/runtime/source_location.hpp>
+#include <corio/detail/source_location.hpp>
 
 namespace corio::detail {
 

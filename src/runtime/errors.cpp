@@ -30,6 +30,10 @@ std::string group_message(const std::vector<std::exception_ptr>& errors) {
 exception_group::exception_group(std::vector<std::exception_ptr> errors)
     : errors_(std::move(errors)), message_(group_message(errors_)) {}
 
+namespace detail {
+void throw_cancelled() { throw cancelled_error{}; }
+}  // namespace detail
+
 bool is_cancellation(const std::exception_ptr& e) noexcept {
     if (!e) return false;
     try {

@@ -1,3 +1,4 @@
+#include <corio/runtime/run_options.hpp>
 #include <corio/detail/event_loop.hpp>
 
 #include <cstdio>

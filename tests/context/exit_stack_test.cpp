@@ -1,4 +1,4 @@
-// API.md section 4, exit_stack (contextlib.AsyncExitStack).
+// exit_stack (contextlib.AsyncExitStack): every rule of docs/reference.md, "exit_stack".
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -118,4 +118,55 @@ TEST(exit_stack, failed_enter_registers_nothing) {
         EXPECT_THROW(co_await stack.enter(bad), std::runtime_error);
         EXPECT_TRUE(stack.empty());
     }());
+}
+
+namespace {
+
+std::string stderr_of_debug_run(corio::task<> main) {
+    testing::internal::CaptureStderr();
+    corio::run_options options;
+    options.debug = true;
+    corio::run(std::move(main), options);
+    return testing::internal::GetCapturedStderr();
+}
+
+}  // namespace
+
+TEST(exit_stack, a_stack_dropped_with_exits_registered_is_reported_in_debug_mode_and_runs_none) {
+    log_t log;
+    const std::string err = stderr_of_debug_run([&]() -> corio::task<> {
+        corio::exit_stack stack;
+        stack.callback([&] { log.push_back("first"); });
+        stack.callback([&] { log.push_back("second"); });  // the last registered: its line is named
+        co_return;  // never closed: the exits are freed, not run
+    }());
+    EXPECT_TRUE(log.empty());
+    EXPECT_NE(err.find("corio debug: exit_stack destroyed with 2 exits registered and never run"), std::string::npos)
+        << err;
+    EXPECT_NE(err.find("exit_stack_test.cpp:" + std::to_string(__LINE__ - 6)), std::string::npos) << err;
+}
+
+TEST(exit_stack, a_closed_or_emptied_stack_is_not_reported) {
+    log_t log;
+    const std::string err = stderr_of_debug_run([&]() -> corio::task<> {
+        corio::exit_stack closed;
+        closed.callback([&] { log.push_back("closed"); });
+        co_await closed.aclose();
+        corio::exit_stack moved_from;
+        moved_from.callback([&] { log.push_back("moved"); });
+        corio::exit_stack taker = moved_from.pop_all();
+        co_await taker.aclose();
+    }());
+    EXPECT_EQ(log, (log_t{"closed", "moved"}));
+    EXPECT_EQ(err.find("exit_stack destroyed"), std::string::npos) << err;
+}
+
+TEST(exit_stack, a_stack_dropped_with_exits_is_not_reported_without_debug_mode) {
+    testing::internal::CaptureStderr();
+    corio::run([]() -> corio::task<> {
+        corio::exit_stack stack;
+        stack.callback([] {});
+        co_return;
+    }());
+    EXPECT_EQ(testing::internal::GetCapturedStderr().find("exit_stack destroyed"), std::string::npos);
 }

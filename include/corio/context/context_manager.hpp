@@ -27,6 +27,7 @@
 
 #include <corio/detail/promise_base.hpp>
 #include <corio/detail/transfer.hpp>
+#include <corio/detail/yielding_promise.hpp>
 
 namespace corio {
 
@@ -36,37 +37,17 @@ class [[nodiscard]] context_manager {
     using enter_type = std::conditional_t<std::is_void_v<T>, void, value_type&>;
 
 public:
-    struct promise_type : detail::promise_base {
-        value_type* yielded = nullptr;
+    struct promise_type : detail::yielding_promise<promise_type, value_type> {
         std::exception_ptr thrown_in;  // the body's exception, rethrown at co_yield
         int yields = 0;
 
         context_manager get_return_object() noexcept {
             return context_manager(std::coroutine_handle<promise_type>::from_promise(*this));
         }
-        detail::lazy_start initial_suspend() noexcept { return {this}; }
-        detail::final_awaiter final_suspend() noexcept { return {}; }
-        void unhandled_exception() noexcept { exception = std::current_exception(); }
-        void return_void() noexcept {}
-
-        struct yield_awaiter {
-            promise_type* p;
-            bool await_ready() const noexcept { return false; }
-            std::coroutine_handle<> await_suspend(std::coroutine_handle<>) const noexcept {
-                return detail::transfer(p->continuation);
-            }
-            void await_resume() const {
-                if (p->thrown_in) std::rethrow_exception(std::exchange(p->thrown_in, nullptr));
-            }
-        };
-        yield_awaiter yield_value(value_type& v) noexcept {
-            yielded = std::addressof(v);
-            ++yields;
-            return {this};
+        void yielding() noexcept { ++yields; }
+        void resumed_at_yield() {
+            if (thrown_in) std::rethrow_exception(std::exchange(thrown_in, nullptr));
         }
-        // A temporary lives until the end of the co_yield's full expression,
-        // which spans the suspension, so its address stays good for the body.
-        yield_awaiter yield_value(value_type&& v) noexcept { return yield_value(v); }
     };
 
     context_manager(context_manager&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}

@@ -19,49 +19,22 @@
 #include <utility>
 
 #include <corio/detail/promise_base.hpp>
-#include <corio/runtime/source_location.hpp>
+#include <corio/detail/source_location.hpp>
+#include <corio/context/async_context_manager.hpp>
+#include <corio/context/exits.hpp>
 #include <corio/task.hpp>
-#include <corio/context/with.hpp>
 
 namespace corio {
 
 namespace detail {
 
-template <class Stored>
-struct entered_manager : exit_record {
-    using manager_type = std::remove_reference_t<Stored>;
-    using value_type = enter_result_t<manager_type>;
-    using holder = std::conditional_t<std::is_void_v<value_type>, char, result_slot<value_type>>;
-
-    explicit entered_manager(Stored&& m) : manager(std::forward<Stored>(m)) {
-        exit = &run_exit;
-        destroy = &destroy_self;
-    }
-
-    static task<void> run_exit(exit_record* self, std::exception_ptr error) {
-        auto* me = static_cast<entered_manager*>(self);
-        co_await call_aexit(me->manager, std::move(error));
-    }
-    static void destroy_self(exit_record* self) noexcept {
-        auto* me = static_cast<entered_manager*>(self);
-        me->~entered_manager();
-        deallocate_frame(me, sizeof(entered_manager));
-    }
-
-    Stored manager;
-    holder value;
-    manager_tracker tracking;
-};
-
 // Awaits aenter of the record's manager, then links it into the caller's exits.
 template <class Stored>
-task<void> enter_record(entered_manager<Stored>* record, promise_base* caller) {
-    using value_type = typename entered_manager<Stored>::value_type;
+task<void> enter_record(manager_exit<Stored>* record, promise_base* caller) {
     try {
-        if constexpr (std::is_void_v<value_type>) co_await record->manager.aenter();
-        else record->value.set(co_await record->manager.aenter());
+        co_await record->enter();
     } catch (...) {
-        entered_manager<Stored>::destroy_self(record);
+        destroy_exit_record<manager_exit<Stored>>(record);
         throw;
     }
     record->tracking.start("enter", record->where);
@@ -71,18 +44,18 @@ task<void> enter_record(entered_manager<Stored>* record, promise_base* caller) {
 
 template <class Stored>
 class enter_operation {
-    using record_type = entered_manager<Stored>;
+    using record_type = manager_exit<Stored>;
     using value_type = typename record_type::value_type;
 
 public:
     enter_operation(Stored&& manager, source_location where)
-        : record_(new (allocate_frame(sizeof(record_type))) record_type(std::forward<Stored>(manager))) {
+        : record_(make_exit_record<record_type>(std::forward<Stored>(manager))) {
         record_->where = where;
     }
     enter_operation(enter_operation&& other) noexcept
         : record_(std::exchange(other.record_, nullptr)), step_(std::move(other.step_)) {}
     ~enter_operation() {
-        if (record_ != nullptr && !linked_) record_type::destroy_self(record_);
+        if (record_ != nullptr && !linked_) destroy_exit_record<record_type>(record_);
     }
 
     bool await_ready() const noexcept { return false; }

@@ -19,83 +19,13 @@
 #include <utility>
 
 #include <corio/detail/awaitable_traits.hpp>
-#include <corio/detail/exit_shield.hpp>
 #include <corio/detail/frame_allocator.hpp>
+#include <corio/context/async_context_manager.hpp>
+#include <corio/context/exits.hpp>
+#include <corio/detail/exit_record.hpp>
 #include <corio/task.hpp>
-#include <corio/context/with.hpp>
 
 namespace corio {
-
-class exit_stack;
-
-namespace detail {
-
-struct stack_exit {
-    stack_exit* next = nullptr;
-    task<bool> (*run)(stack_exit* self, std::exception_ptr error) = nullptr;  // true: suppress
-    void (*destroy)(stack_exit* self) noexcept = nullptr;
-};
-
-template <class Self>
-void destroy_stack_exit(stack_exit* self) noexcept {
-    auto* me = static_cast<Self*>(self);
-    me->~Self();
-    deallocate_frame(me, sizeof(Self));
-}
-
-template <class Self, class... A>
-Self* make_stack_exit(A&&... args) {
-    return new (allocate_frame(sizeof(Self))) Self(std::forward<A>(args)...);
-}
-
-template <class Stored>
-struct stack_manager : stack_exit {
-    using manager_type = std::remove_reference_t<Stored>;
-    using value_type = enter_result_t<manager_type>;
-    using holder = std::conditional_t<std::is_void_v<value_type>, char, result_slot<value_type>>;
-    explicit stack_manager(Stored&& m) : manager(std::forward<Stored>(m)) {
-        run = &run_exit;
-        destroy = &destroy_stack_exit<stack_manager>;
-    }
-    static task<bool> run_exit(stack_exit* self, std::exception_ptr error) {
-        co_return co_await call_aexit(static_cast<stack_manager*>(self)->manager, std::move(error));
-    }
-    Stored manager;
-    holder value;
-};
-
-template <class F>
-struct stack_push_exit : stack_exit {
-    explicit stack_push_exit(F fn) : f(std::move(fn)) {
-        run = &run_exit;
-        destroy = &destroy_stack_exit<stack_push_exit>;
-    }
-    static task<bool> run_exit(stack_exit* self, std::exception_ptr error) {
-        auto& f = static_cast<stack_push_exit*>(self)->f;
-        if constexpr (awaitable<std::invoke_result_t<F&, std::exception_ptr>>)
-            co_return static_cast<bool>(co_await std::invoke(f, std::move(error)));
-        else
-            co_return static_cast<bool>(std::invoke(f, std::move(error)));
-    }
-    F f;
-};
-
-template <class F>
-struct stack_callback : stack_exit {
-    explicit stack_callback(F fn) : f(std::move(fn)) {
-        run = &run_exit;
-        destroy = &destroy_stack_exit<stack_callback>;
-    }
-    static task<bool> run_exit(stack_exit* self, std::exception_ptr) {
-        auto& f = static_cast<stack_callback*>(self)->f;
-        if constexpr (awaitable<std::invoke_result_t<F&>>) co_await std::invoke(f);
-        else std::invoke(f);
-        co_return false;
-    }
-    F f;
-};
-
-}  // namespace detail
 
 class exit_stack {
 public:
@@ -115,23 +45,25 @@ public:
     /// Enters `manager` and registers its aexit; gives what aenter gave.
     template <class M>
         requires async_context_manager<std::remove_reference_t<M>>
-    auto enter(M&& manager) {
-        using record = detail::stack_manager<M>;
+    auto enter(M&& manager, source_location where = source_location::current()) {
+        using record = detail::manager_exit<M>;
         // The manager moves into the record now, so the result may be awaited later.
-        return enter_record<M>(detail::make_stack_exit<record>(std::forward<M>(manager)));
+        record* r = detail::make_exit_record<record>(std::forward<M>(manager));
+        r->where = where;
+        return enter_record<M>(r);
     }
 
     /// Registers f(std::exception_ptr) -> bool or awaitable of bool (true suppresses).
     template <class F>
-    void push_exit(F f) {
-        push(detail::make_stack_exit<detail::stack_push_exit<F>>(std::move(f)));
+    void push_exit(F f, source_location where = source_location::current()) {
+        push(detail::make_exit_record<detail::error_exit<F>>(std::move(f)), where);
     }
 
     /// Registers a plain or async callable with no arguments.
     template <class F>
         requires std::invocable<F&>
-    void callback(F f) {
-        push(detail::make_stack_exit<detail::stack_callback<F>>(std::move(f)));
+    void callback(F f, source_location where = source_location::current()) {
+        push(detail::make_exit_record<detail::callback_exit<F>>(std::move(f)), where);
     }
 
     /// Moves every registered exit into a new stack, leaving this one empty.
@@ -158,54 +90,46 @@ public:
     bool empty() const noexcept { return top_ == nullptr; }
 
 private:
-    void push(detail::stack_exit* e) noexcept {
+    void push(detail::exit_record* e, source_location where) noexcept {
+        e->where = where;
+        push(e);
+    }
+    void push(detail::exit_record* e) noexcept {
         e->next = top_;
         top_ = e;
     }
 
     template <class M>
     // add_lvalue_reference_t keeps void as void (a conditional_t would form void&).
-    task<std::add_lvalue_reference_t<typename detail::stack_manager<M>::value_type>>
-    enter_record(detail::stack_manager<M>* record) {
-        using value_type = typename detail::stack_manager<M>::value_type;
+    task<std::add_lvalue_reference_t<typename detail::manager_exit<M>::value_type>>
+    enter_record(detail::manager_exit<M>* record) {
         try {
-            if constexpr (std::is_void_v<value_type>) co_await record->manager.aenter();
-            else record->value.set(co_await record->manager.aenter());
+            co_await record->enter();
         } catch (...) {
             record->destroy(record);
             throw;
         }
         push(record);
-        if constexpr (!std::is_void_v<value_type>) co_return record->value.get();
+        if constexpr (!std::is_void_v<typename detail::manager_exit<M>::value_type>) co_return record->value.get();
     }
 
     // Runs every exit, last first; true when `error` was suppressed.
     task<bool> unwind(std::exception_ptr error) {
         const std::exception_ptr original = error;
-        while (detail::stack_exit* e = top_) {
-            top_ = e->next;
-            {
-                detail::exit_shield shield;
-                try {
-                    if (co_await e->run(e, error)) error = nullptr;
-                } catch (...) {
-                    error = std::current_exception();
-                }
-            }
-            e->destroy(e);
-        }
+        error = co_await detail::unwind_exits(top_, error, true);
         if (error && error != original) std::rethrow_exception(error);  // replaced
         co_return !error && original;                                   // suppressed?
     }
 
+    // Dropping registered exits without running them is a bug (debug mode
+    // says so, naming where the last one was registered): aclose() or `with`.
     void clear() noexcept {
-        while (detail::stack_exit* e = top_) {
-            top_ = e->next;
-            e->destroy(e);
-        }
+        if (top_ != nullptr && detail::report_unclosed()) [[unlikely]]
+            detail::report_dropped_exits("exit_stack", top_);
+        detail::drop_exits(top_);
     }
 
-    detail::stack_exit* top_ = nullptr;
+    detail::exit_record* top_ = nullptr;
 };
 
 }  // namespace corio

@@ -28,67 +28,13 @@
 #include <corio/detail/awaitable_traits.hpp>
 #include <corio/detail/frame_allocator.hpp>
 #include <corio/detail/promise_base.hpp>
-#include <corio/runtime/source_location.hpp>
+#include <corio/detail/source_location.hpp>
+#include <corio/context/exits.hpp>
 #include <corio/task.hpp>
 
 namespace corio {
 
 namespace detail {
-
-// Calls f(args...) and awaits what it gives when that is awaitable.
-template <class F, class... A>
-task<void> call_and_await(F& f, A&... args) {
-    if constexpr (awaitable<std::invoke_result_t<F&, A&...>>) co_await std::invoke(f, args...);
-    else std::invoke(f, args...);
-}
-
-template <class F>
-struct finally_exit : exit_record {
-    explicit finally_exit(F fn) : f(std::move(fn)) {
-        exit = &run_exit;
-        destroy = &destroy_self;
-    }
-    static task<void> run_exit(exit_record* self, std::exception_ptr) {
-        return call_and_await(static_cast<finally_exit*>(self)->f);
-    }
-    static void destroy_self(exit_record* self) noexcept {
-        auto* me = static_cast<finally_exit*>(self);
-        me->~finally_exit();
-        deallocate_frame(me, sizeof(finally_exit));
-    }
-    F f;
-};
-
-template <class V, class F>
-struct finally_value_exit : exit_record {
-    finally_value_exit(V v, F fn) : value_(std::move(v)), f(std::move(fn)) {
-        exit = &run_exit;
-        destroy = &destroy_self;
-    }
-    static task<void> run_exit(exit_record* self, std::exception_ptr) {
-        auto* me = static_cast<finally_value_exit*>(self);
-        return call_and_await(me->f, me->value_);
-    }
-    static void destroy_self(exit_record* self) noexcept {
-        auto* me = static_cast<finally_value_exit*>(self);
-        me->~finally_value_exit();
-        deallocate_frame(me, sizeof(finally_value_exit));
-    }
-    V& value() noexcept { return value_; }
-    V value_;
-    F f;
-};
-
-template <class Record, class... A>
-Record* make_exit_record(A&&... args) {
-    void* p = allocate_frame(sizeof(Record));
-    try {
-        return new (p) Record(std::forward<A>(args)...);
-    } catch (...) {
-        deallocate_frame(p, sizeof(Record));
-        throw;
-    }
-}
 
 // Links the record into the awaiting coroutine's exits without suspending.
 template <class Record>
@@ -100,7 +46,7 @@ public:
     finally_operation(finally_operation&& other) noexcept : record_(std::exchange(other.record_, nullptr)) {}
     finally_operation& operator=(finally_operation&&) = delete;
     ~finally_operation() {
-        if (record_ != nullptr && !linked_) Record::destroy_self(record_);  // never awaited: f never runs
+        if (record_ != nullptr && !linked_) destroy_exit_record<Record>(record_);  // never awaited: f never runs
     }
 
     bool await_ready() const noexcept { return false; }
@@ -115,7 +61,7 @@ public:
         return false;  // resume at once
     }
     decltype(auto) await_resume() const noexcept {
-        if constexpr (requires(Record& r) { r.value(); }) return record_->value();
+        if constexpr (requires(Record& r) { r.value; }) return (record_->value);
     }
 
 private:
@@ -130,7 +76,7 @@ private:
 template <class F>
     requires std::invocable<std::decay_t<F>&>
 auto finally(F&& f, source_location where = source_location::current()) {
-    using record = detail::finally_exit<std::decay_t<F>>;
+    using record = detail::callback_exit<std::decay_t<F>>;
     return detail::finally_operation<record>(detail::make_exit_record<record>(std::forward<F>(f)), where);
 }
 
@@ -139,7 +85,7 @@ auto finally(F&& f, source_location where = source_location::current()) {
 template <class V, class F>
     requires std::invocable<std::decay_t<F>&, std::decay_t<V>&>
 auto finally(V&& value, F&& f, source_location where = source_location::current()) {
-    using record = detail::finally_value_exit<std::decay_t<V>, std::decay_t<F>>;
+    using record = detail::value_callback_exit<std::decay_t<V>, std::decay_t<F>>;
     return detail::finally_operation<record>(
         detail::make_exit_record<record>(std::forward<V>(value), std::forward<F>(f)), where);
 }

@@ -24,8 +24,9 @@
 //     runs until the result is awaited; it may be stored and awaited later,
 //     once (a second await is std::logic_error).
 // Allocation: none for one manager (the `with` is itself the frame that
-// runs the block, inside its awaiter's); one coroutine frame per manager,
-// from the frame cache, for several. Cancellation: every await inside is
+// runs the block, inside its awaiter's). For several, per manager, from the
+// frame cache: the coroutine frame of its level, and at its exit the frames
+// of the unwinder every exit shares (detail/exit_record.hpp) and of its aexit. Cancellation: every await inside is
 // the manager's or the body's own; `with` adds none.
 #pragma once
 
@@ -39,42 +40,18 @@
 #include <type_traits>
 #include <utility>
 
+#include <corio/context/async_context_manager.hpp>
+#include <corio/context/exits.hpp>
 #include <corio/detail/awaitable_traits.hpp>
 #include <corio/detail/event_loop.hpp>
 #include <corio/detail/exit_shield.hpp>
 #include <corio/detail/transfer.hpp>
-#include <corio/runtime/source_location.hpp>
+#include <corio/detail/source_location.hpp>
 #include <corio/task.hpp>
 
 namespace corio {
 
-/// Python's asynchronous context manager protocol: `aenter()` and
-/// `aexit(std::exception_ptr)` each return something awaitable; aexit's
-/// result, if not void, is true to suppress the exception.
-template <class M>
-concept async_context_manager = requires(M& m, std::exception_ptr e) {
-    { m.aenter() } -> detail::awaitable;
-    { m.aexit(e) } -> detail::awaitable;
-};
-
 namespace detail {
-
-template <class M>
-using enter_result_t = await_result_t<decltype(std::declval<M&>().aenter())>;
-
-template <class M>
-using exit_result_t = await_result_t<decltype(std::declval<M&>().aexit(std::exception_ptr{}))>;
-
-// Awaits m.aexit(e) and tells whether it asked to suppress.
-template <class M>
-task<bool> call_aexit(M& m, std::exception_ptr e) {
-    if constexpr (std::is_void_v<exit_result_t<M>>) {
-        co_await m.aexit(std::move(e));
-        co_return false;
-    } else {
-        co_return static_cast<bool>(co_await m.aexit(std::move(e)));
-    }
-}
 
 // The body is called with one reference per manager whose aenter gives a
 // value or, when it takes no arguments (`async with lock:` has no `as`), with
@@ -146,33 +123,6 @@ struct enter_values<void> {
     using type = std::tuple<>;
 };
 
-// Debug registry entry for a manager between aenter and aexit.
-class manager_tracker {
-public:
-    manager_tracker() noexcept = default;
-    manager_tracker(const char* what, source_location where) noexcept { start(what, where); }
-    void start(const char* what, source_location where) noexcept {
-        if (tls_loop != nullptr && tls_loop->debug()) [[unlikely]] {
-            node_.emplace();
-            node_->what = what;
-            node_->where = where;
-            tls_loop->track(&*node_);
-        }
-    }
-    ~manager_tracker() { stop(); }
-    void stop() noexcept {
-        if (node_) [[unlikely]] {
-            if (node_->loop != nullptr) node_->loop->untrack(&*node_);
-            node_.reset();
-        }
-    }
-    manager_tracker(const manager_tracker&) = delete;
-    manager_tracker& operator=(const manager_tracker&) = delete;
-
-private:
-    std::optional<event_loop::live_manager> node_;  // built only in debug mode
-};
-
 // Starts what runs inside manager I-1: the next level, or the body itself
 // (whose result is awaited by the caller when awaitable), so that the body
 // costs no frame of its own.
@@ -200,56 +150,47 @@ struct with_shape<I, N, Items, Values...> {
     using type = typename next::type;
 };
 
+// Starts what runs inside manager I-1 given what it entered (nothing when
+// its aenter gives void).
+template <class R, std::size_t I, std::size_t N, class Items, class E, class... Values>
+decltype(auto) start_next(Items& items, source_location where, result_slot<E>& entered, Values&... values) {
+    if constexpr (std::is_void_v<E>) return start_inner<R, I, N>(items, where, values...);
+    else return start_inner<R, I, N>(items, where, values..., entered.get());
+}
+
 // Enters manager I of `items`, runs managers I+1.. and the body inside it,
-// and exits it. `ItemsParam` is the tuple by value at level 0 (so the
-// coroutine frame owns the managers and the body) and by reference below.
+// and exits it through the unwinder every exit shares (a record in this
+// frame: no allocation). `ItemsParam` is the tuple by value at level 0 (so
+// the coroutine frame owns the managers and the body) and by reference below.
 template <class R, std::size_t I, std::size_t N, class ItemsParam, class... Values>
 task<R> with_level(ItemsParam items, source_location where, Values&... values) {
     auto& manager = std::get<I>(items);
     using M = std::remove_reference_t<decltype(manager)>;
     using E = enter_result_t<M>;
+    result_slot<E> entered;
+    if constexpr (std::is_void_v<E>) co_await manager.aenter();
+    else entered.set(co_await manager.aenter());
+    manager_tracker tracker("with", where);
     std::exception_ptr error;
     [[maybe_unused]] result_slot<R> result;
-    if constexpr (std::is_void_v<E>) {
-        co_await manager.aenter();
-        manager_tracker tracker("with", where);
-        try {
-            using Inner = decltype(start_inner<R, I + 1, N>(items, where, values...));
-            if constexpr (!awaitable<Inner>) {
-                if constexpr (std::is_void_v<R>) start_inner<R, I + 1, N>(items, where, values...);
-                else result.set(start_inner<R, I + 1, N>(items, where, values...));
-            } else if constexpr (std::is_void_v<R>) {
-                co_await start_inner<R, I + 1, N>(items, where, values...);
-            } else {
-                result.set(co_await start_inner<R, I + 1, N>(items, where, values...));
-            }
-        } catch (...) {
-            error = std::current_exception();
+    try {
+        using Inner = decltype(start_next<R, I + 1, N>(items, where, entered, values...));
+        if constexpr (!awaitable<Inner>) {
+            if constexpr (std::is_void_v<R>) start_next<R, I + 1, N>(items, where, entered, values...);
+            else result.set(start_next<R, I + 1, N>(items, where, entered, values...));
+        } else if constexpr (std::is_void_v<R>) {
+            co_await start_next<R, I + 1, N>(items, where, entered, values...);
+        } else {
+            result.set(co_await start_next<R, I + 1, N>(items, where, entered, values...));
         }
-    } else {
-        E entered = co_await manager.aenter();
-        manager_tracker tracker("with", where);
-        try {
-            using Inner = decltype(start_inner<R, I + 1, N>(items, where, values..., entered));
-            if constexpr (!awaitable<Inner>) {
-                if constexpr (std::is_void_v<R>) start_inner<R, I + 1, N>(items, where, values..., entered);
-                else result.set(start_inner<R, I + 1, N>(items, where, values..., entered));
-            } else if constexpr (std::is_void_v<R>) {
-                co_await start_inner<R, I + 1, N>(items, where, values..., entered);
-            } else {
-                result.set(co_await start_inner<R, I + 1, N>(items, where, values..., entered));
-            }
-        } catch (...) {
-            error = std::current_exception();
-        }
+    } catch (...) {
+        error = std::current_exception();
     }
-    bool suppress = false;
-    {
-        exit_shield shield;
-        if constexpr (std::is_void_v<exit_result_t<M>>) co_await manager.aexit(error);
-        else suppress = static_cast<bool>(co_await manager.aexit(error));
-    }
-    if (error && !(suppress && std::is_void_v<R>)) std::rethrow_exception(error);
+    // Rules 3-5; a body that returns a value always propagates its exception.
+    manager_ref_exit<M> exit(manager);
+    exit_record* exits = &exit;
+    error = co_await unwind_exits(exits, std::move(error), std::is_void_v<R>);
+    if (error) std::rethrow_exception(error);
     if constexpr (!std::is_void_v<R>) co_return result.take();
 }
 

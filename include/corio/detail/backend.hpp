@@ -10,7 +10,12 @@
 #include <chrono>
 #include <memory>
 
-#include <corio/runtime/run_options.hpp>
+namespace corio {
+// Declared here, defined in corio/runtime/run_options.hpp (detail/ does not
+// include public headers: they are built on it).
+enum class backend_kind;
+struct run_options;
+}  // namespace corio
 
 namespace corio::detail {
 

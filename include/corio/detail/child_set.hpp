@@ -8,15 +8,36 @@
 
 #include <cstddef>
 #include <exception>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <corio/detail/event_loop.hpp>
 #include <corio/detail/fiber.hpp>
-#include <corio/errors.hpp>
-#include <corio/runtime/source_location.hpp>
-#include <corio/tasks/spawn.hpp>
+#include <corio/detail/source_location.hpp>
+
+// Declared here, defined in public headers (task.hpp, errors.hpp), which
+// detail/ does not include: the templates below are instantiated where they
+// are complete.
+namespace corio {
+template <class T>
+class task;
+bool is_cancellation(const std::exception_ptr& e) noexcept;
+}  // namespace corio
 
 namespace corio::detail {
+
+template <class T>
+struct task_promise;
+
+// Starts `t` as a new fiber under `parent` (spawn, gather, task_group).
+template <class T>
+fiber* start_child(task<T>& t, cancel_scope* parent, const char* operation, source_location where) {
+    event_loop& loop = event_loop::current(operation);
+    if (!t.valid()) throw std::logic_error(std::string(operation) + ": the task is empty (moved-from)");
+    auto h = t.release();
+    return loop.start_fiber(h, &h.promise(), parent, where);
+}
 
 class child_set {
 public:

@@ -13,14 +13,13 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <corio/runtime/source_location.hpp>
+#include <corio/detail/source_location.hpp>
 #include <vector>
 
 #include <corio/detail/backend.hpp>
 #include <corio/detail/fiber.hpp>
 #include <corio/detail/promise_base.hpp>
 #include <corio/detail/thread_pool.hpp>
-#include <corio/runtime/run_options.hpp>
 
 namespace corio::detail {
 

@@ -23,7 +23,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
-#include <corio/runtime/source_location.hpp>
+#include <corio/detail/source_location.hpp>
 
 namespace corio::detail {
 

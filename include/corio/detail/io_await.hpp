@@ -15,9 +15,11 @@
 #include <corio/detail/event_loop.hpp>
 #include <corio/detail/fiber.hpp>
 #include <corio/detail/io_op.hpp>
-#include <corio/errors.hpp>
 
 namespace corio::detail {
+
+// Throws corio::cancelled_error (defined out of line: errors.hpp is public).
+[[noreturn]] void throw_cancelled();
 
 class io_await : public io_op, wait_node {
 public:
@@ -46,8 +48,8 @@ public:
         return true;
     }
     std::int64_t await_resume() {
-        if (!submitted_) throw cancelled_error{};
-        if (cancel_requested_ && (result == -ECANCELED || result == -EINTR)) throw cancelled_error{};
+        if (!submitted_) throw_cancelled();
+        if (cancel_requested_ && (result == -ECANCELED || result == -EINTR)) throw_cancelled();
         return result;
     }
 

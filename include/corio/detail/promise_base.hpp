@@ -6,26 +6,13 @@
 #include <cstdint>
 #include <exception>
 
-#include <corio/runtime/source_location.hpp>
+#include <corio/detail/source_location.hpp>
 
+#include <corio/detail/exit_record.hpp>
 #include <corio/detail/frame_allocator.hpp>
 #include <corio/detail/transfer.hpp>
 
-namespace corio {
-template <class T>
-class task;
-}
-
 namespace corio::detail {
-
-// One manager entered with `enter`, owned by the coroutine that entered it.
-struct exit_record {
-    exit_record* next = nullptr;  // the one entered before
-    // Awaits the stored manager's aexit(error); its result cannot suppress.
-    task<void> (*exit)(exit_record* self, std::exception_ptr error) = nullptr;
-    void (*destroy)(exit_record* self) noexcept = nullptr;
-    corio::source_location where;
-};
 
 struct promise_base : frame_allocated {
     promise_base() noexcept = default;
@@ -64,10 +51,7 @@ struct promise_base : frame_allocated {
     ~promise_base() {
         // A frame destroyed before reaching its end (a generator dropped
         // outside a loop) still frees what `enter` stored.
-        while (exit_record* r = exits) {
-            exits = r->next;
-            r->destroy(r);
-        }
+        drop_exits(exits);
     }
 };
 

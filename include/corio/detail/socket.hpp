@@ -11,8 +11,12 @@
 #include <string_view>
 #include <system_error>
 
-#include <corio/net/address.hpp>
-#include <corio/task.hpp>
+namespace corio {
+// Declared here, defined in public headers (which detail/ does not include).
+class address;
+template <class T>
+class task;
+}  // namespace corio
 
 namespace corio::detail {
 

@@ -40,7 +40,7 @@
 #include <string_view>
 
 #include <corio/async_generator.hpp>
-#include <corio/runtime/source_location.hpp>
+#include <corio/detail/source_location.hpp>
 #include <corio/task.hpp>
 
 namespace corio {

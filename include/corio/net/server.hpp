@@ -38,7 +38,7 @@
 #include <corio/net/address.hpp>
 #include <corio/net/stream.hpp>
 #include <corio/net/tls.hpp>
-#include <corio/runtime/source_location.hpp>
+#include <corio/detail/source_location.hpp>
 #include <corio/task.hpp>
 
 namespace corio {

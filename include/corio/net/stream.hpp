@@ -55,7 +55,7 @@
 #include <corio/net/address.hpp>
 #include <corio/net/resolve.hpp>
 #include <corio/net/tls.hpp>
-#include <corio/runtime/source_location.hpp>
+#include <corio/detail/source_location.hpp>
 #include <corio/task.hpp>
 
 namespace corio {

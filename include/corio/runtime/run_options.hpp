@@ -9,7 +9,7 @@ namespace corio {
 /// (epoll|io_uring) from the environment, else uses io_uring when the kernel
 /// allows it and epoll when it refuses (many containers do). Asking for
 /// io_uring explicitly where it is refused throws std::system_error.
-enum class backend_kind { automatic, io_uring, epoll };
+enum class backend_kind : int { automatic, io_uring, epoll };
 
 struct run_options {
     backend_kind backend = backend_kind::automatic;

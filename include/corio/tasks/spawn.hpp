@@ -15,11 +15,12 @@
 
 #include <concepts>
 #include <functional>
-#include <corio/runtime/source_location.hpp>
+#include <corio/detail/source_location.hpp>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
 
+#include <corio/detail/child_set.hpp>
 #include <corio/detail/event_loop.hpp>
 #include <corio/errors.hpp>
 #include <corio/task.hpp>
@@ -118,14 +119,6 @@ auto call_stored(F f) -> spawned_task_t<F> {
     auto inner = std::invoke(f);
     if (inner.valid()) tls_fiber->root_promise->set_origin(inner.handle().promise().origin());
     co_return co_await std::move(inner);
-}
-
-template <class T>
-fiber* start_child(task<T>& t, cancel_scope* parent, const char* operation, corio::source_location where) {
-    event_loop& loop = event_loop::current(operation);
-    if (!t.valid()) throw std::logic_error(std::string(operation) + ": the task is empty (moved-from)");
-    auto h = t.release();
-    return loop.start_fiber(h, &h.promise(), parent, where);
 }
 
 }  // namespace detail

@@ -23,7 +23,7 @@
 
 #include <corio/detail/child_set.hpp>
 #include <corio/errors.hpp>
-#include <corio/runtime/source_location.hpp>
+#include <corio/detail/source_location.hpp>
 #include <corio/tasks/spawn.hpp>
 #include <corio/task.hpp>
 #include <corio/time/sleep.hpp>

@@ -1,4 +1,4 @@
-// corio/runtime/source_location.hpp: where a spawn, with or enter was written, for
+// corio/detail/source_location.hpp: where a spawn, with or enter was written, for
 // debug reports. Our own because clang 14 with libstdc++ 12 has no
 // std::source_location (it lacks __builtin_source_location). Where the
 // standard one exists (g++ 11+, clang 15+) ours holds it: one pointer to
