@@ -73,7 +73,7 @@ public:
         async_generator* g;
         bool await_ready() const {
             if (g->closed_) return true;
-            if (!g->handle_) throw std::logic_error("async_generator: next() on an empty (moved-from) generator");
+            if (!g->handle_) throw std::logic_error("async_generator::next: the generator is empty (moved-from)");
             return g->handle_.done();
         }
         std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) const noexcept {
@@ -114,7 +114,7 @@ public:
         void await_resume() const {
             if (!g->handle_ || g->closed_) return;
             g->closed_ = true;
-            if (!g->handle_.done()) throw std::logic_error("async_generator: the generator yielded during aclose");
+            if (!g->handle_.done()) throw std::logic_error("async_generator::aclose: the generator yielded again while closing");
             promise_type& p = g->handle_.promise();
             if (std::exception_ptr e = std::exchange(p.exception, nullptr)) {
                 try {

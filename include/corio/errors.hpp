@@ -1,4 +1,4 @@
-// corio/errors.hpp: the exceptions corio throws (API.md section 7).
+// corio/errors.hpp: the exceptions corio throws (docs/reference.md, "Errors").
 //
 // cancelled_error deliberately does not derive from std::exception, so that
 // `catch (const std::exception&)` never swallows a cancellation (Python's

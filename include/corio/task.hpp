@@ -62,7 +62,7 @@ struct task_promise_common : promise_base {
     void unhandled_exception() noexcept { exception = std::current_exception(); }
 
     void check_take() {
-        if (taken) throw std::logic_error("task: result already taken (a task is awaited once)");
+        if (taken) throw std::logic_error("task::co_await: the result was already taken (a task is awaited once)");
         taken = true;
         if (exception) std::rethrow_exception(exception);
     }
@@ -125,7 +125,7 @@ public:
             return detail::transfer(handle);
         }
         T await_resume() {
-            if (!handle) throw std::logic_error("task: co_await on a moved-from task");
+            if (!handle) throw std::logic_error("task::co_await: the task is empty (moved-from)");
             return handle.promise().take();
         }
     };

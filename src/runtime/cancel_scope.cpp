@@ -1,3 +1,8 @@
+// Cancelling a scope (detail/fiber.hpp): the scope gets the next
+// cancellation number, and every fiber waiting inside its subtree that no
+// shield protects from that number is interrupted, so that its pending await
+// throws cancelled_error. Level-triggered: a fiber that was not waiting sees
+// the cancellation at its next await.
 #include <corio/detail/event_loop.hpp>
 #include <corio/detail/fiber.hpp>
 

@@ -1,3 +1,6 @@
+// The exceptions of corio/errors.hpp: exception_group's message (every
+// sub-exception described), describe() for reports, is_cancellation(), and
+// detail::throw_cancelled for the detail headers that cannot include errors.hpp.
 #include <corio/errors.hpp>
 
 #include <cxxabi.h>

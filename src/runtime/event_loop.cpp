@@ -1,3 +1,7 @@
+// The event loop (detail/event_loop.hpp): fibers started, scheduled, run one
+// step at a time and released; the timer heap; completions posted from other
+// threads (to_thread); the run loop that waits on the backend until the main
+// fiber ends; and debug mode's slow-step report and end-of-loop inventory.
 #include <corio/runtime/run_options.hpp>
 #include <corio/detail/event_loop.hpp>
 

@@ -1,3 +1,5 @@
+// The owner of this thread's frame cache (detail/frame_allocator.hpp): made
+// on first use, it frees the cached frames when the thread ends.
 #include <corio/detail/frame_allocator.hpp>
 
 namespace corio::detail {

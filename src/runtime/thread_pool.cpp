@@ -1,3 +1,7 @@
+// The worker threads of to_thread (detail/thread_pool.hpp): started on
+// demand up to max_threads, each takes jobs FIFO and posts the completion
+// back to the loop that submitted it. Threads wait a moment spinning before
+// they sleep, so that a burst of short jobs does not pay a wake-up each.
 #include <corio/detail/thread_pool.hpp>
 
 #include <chrono>

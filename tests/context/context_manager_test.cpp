@@ -1,4 +1,4 @@
-// API.md section 4, context_manager<T> (@asynccontextmanager).
+// docs/reference.md, "context_manager": context_manager<T> (@asynccontextmanager).
 #include <gtest/gtest.h>
 
 #include <corio/corio.hpp>

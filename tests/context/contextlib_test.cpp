@@ -1,4 +1,4 @@
-// API.md section 4 helpers: aclosing, nullcontext, suppress.
+// contextlib's helpers: docs/reference.md, "aclosing, nullcontext, suppress".
 #include <gtest/gtest.h>
 
 #include <corio/corio.hpp>

@@ -1,4 +1,4 @@
-// API.md section 4, `enter`: exits at the end of the enclosing coroutine.
+// docs/reference.md, "enter": exits at the end of the enclosing coroutine.
 #include <gtest/gtest.h>
 
 #include <corio/corio.hpp>

@@ -1,4 +1,4 @@
-// API.md section 4, Helpers: corio::finally(f) and corio::finally(value, f),
+// docs/reference.md, "finally": corio::finally(f) and corio::finally(value, f),
 // Python's `await` in a `finally:` block, in task, async_generator and
 // context_manager coroutines, on return, exception and cancellation.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// API.md section 4: a manager's aenter may give nothing (void), a value or a
+// docs/reference.md, "Context managers": a manager's aenter may give nothing (void), a value or a
 // reference, and a manager may be passed as an lvalue (used by reference) or
 // an rvalue (moved in). Every shape through `with`, `enter` and
 // `exit_stack::enter`. The void shape is CPython's test_contextlib_async

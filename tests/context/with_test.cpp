@@ -1,4 +1,4 @@
-// API.md section 4, `with`: every numbered rule, on success, exception and
+// docs/reference.md, "with": every numbered rule, on success, exception and
 // cancellation paths.
 #include <gtest/gtest.h>
 

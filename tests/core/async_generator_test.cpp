@@ -1,4 +1,4 @@
-// API.md section 5: async_generator, next(), aclose(), the finalizer.
+// docs/reference.md, "Async generators": async_generator, next(), aclose(), the finalizer.
 #include <gtest/gtest.h>
 
 #include <optional>

@@ -1,4 +1,4 @@
-// API.md section 5: for_each over any async iterator.
+// docs/reference.md, "for_each": for_each over any async iterator.
 #include <gtest/gtest.h>
 
 #include <memory>

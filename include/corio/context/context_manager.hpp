@@ -63,8 +63,8 @@ public:
     struct enter_awaiter {
         std::coroutine_handle<promise_type> h;
         bool await_ready() const {
-            if (!h) throw std::logic_error("context_manager: aenter on an empty (moved-from) manager");
-            if (h.promise().started) throw std::logic_error("context_manager: entered twice");
+            if (!h) throw std::logic_error("context_manager::aenter: the manager is empty (moved-from)");
+            if (h.promise().started) throw std::logic_error("context_manager::aenter: entered twice");
             return false;
         }
         std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) const noexcept {
@@ -86,7 +86,7 @@ public:
         std::coroutine_handle<promise_type> h;
         std::exception_ptr error;
         bool await_ready() const {
-            if (!h || h.done()) throw std::logic_error("context_manager: aexit without a successful aenter");
+            if (!h || h.done()) throw std::logic_error("context_manager::aexit: there was no successful aenter");
             return false;
         }
         std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {

@@ -4,7 +4,7 @@
 //   auto text = co_await corio::with(open_thing(), [](thing& t) { return t.read(); });
 //   co_await corio::with(lock_a, lock_b, [](corio::lock&, corio::lock&) -> corio::task<> { ... });
 //
-// Semantics (API.md section 4), as `async with` desugars:
+// Semantics (docs/reference.md, "with"), as `async with` desugars:
 //  1. aenter() is awaited; if it throws, aexit is not called.
 //  2. The body gets the value aenter gave, by reference (nothing when void),
 //     or no argument at all when it takes none (`async with lock:`); a body
@@ -327,14 +327,14 @@ class frameless_with : handmade_frame {
 public:
     frameless_with(Items&& items, source_location where) : items_(std::move(items)), where_(where) { init(); }
     frameless_with(frameless_with&& other) : items_(std::move(other.items_)), where_(other.where_) {
-        if (other.started_) throw std::logic_error("corio::with: moved after it was awaited");
+        if (other.started_) throw std::logic_error("with: moved after it was awaited");
         init();
     }
     frameless_with& operator=(frameless_with&&) = delete;
 
     bool await_ready() const noexcept { return false; }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) {
-        if (started_) throw std::logic_error("corio::with: awaited twice (a with runs once)");
+        if (started_) throw std::logic_error("with: awaited twice (a with runs once)");
         started_ = true;
         continuation_ = caller;
         // A noop handle means "suspended", or, where transfer() parks (g++
@@ -498,7 +498,7 @@ public:
     bool await_ready() const noexcept { return false; }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) {
         if (!task_.valid() || task_.handle().promise().continuation)
-            throw std::logic_error("corio::with: awaited twice (a with runs once)");
+            throw std::logic_error("with: awaited twice (a with runs once)");
         return typename task<R>::awaiter{task_.handle()}.await_suspend(caller);
     }
     R await_resume() { return typename task<R>::awaiter{task_.handle()}.await_resume(); }

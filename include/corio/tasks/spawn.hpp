@@ -61,10 +61,10 @@ public:
         detail::fiber* self = nullptr;
 
         bool await_ready() const {
-            if (target == nullptr) throw std::logic_error("join_handle: co_await on an empty (moved-from) handle");
+            if (target == nullptr) throw std::logic_error("join_handle::co_await: the handle is empty (moved-from)");
             if (target->done) return true;
             if (target->joiner != nullptr)
-                throw std::logic_error("join_handle: the task is already being awaited (a task has one joiner at a time)");
+                throw std::logic_error("join_handle::co_await: the task is already being awaited (a task has one joiner at a time)");
             // Joining from a cancelled scope cancels the task and waits for
             // it, as a cancellation arriving during the wait does.
             if (detail::fiber* me = detail::tls_fiber; me != nullptr && me->cancelled()) target->root.cancel();

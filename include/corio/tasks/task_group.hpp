@@ -108,7 +108,7 @@ private:
     enum class state { fresh, open, exiting, closed };
 
     void enter() {
-        if (state_ != state::fresh) throw std::logic_error("task_group: entered twice");
+        if (state_ != state::fresh) throw std::logic_error("task_group::aenter: entered twice");
         owner_ = &detail::running_fiber("task_group");
         children_.push(owner_);
         state_ = state::open;

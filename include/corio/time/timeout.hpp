@@ -91,7 +91,7 @@ private:
     static bool tls_loop_ok() noexcept { return detail::tls_loop != nullptr; }
 
     void enter() {
-        if (entered_) throw std::logic_error("timeout: the scope was already entered (a timeout is entered once)");
+        if (entered_) throw std::logic_error("timeout_scope::aenter: the scope was already entered (a timeout is entered once)");
         fiber_ = &detail::running_fiber("timeout");
         fiber_->push_scope(&scope_);
         entered_ = true;
