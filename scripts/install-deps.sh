@@ -17,6 +17,8 @@ CORE_PKGS=(
     libssl-dev openssl   # corio's TLS; the TLS tests' peers (openssl s_server, s_client)
     dnsmasq-base         # a local DNS server for the resolve tests
     python3              # examples/match_output.py (make demo)
+    libboost1.81-dev libboost-url1.81-dev  # corio::http: Beast's HTTP parser, Boost.URL
+    zlib1g-dev libbrotli-dev nlohmann-json3-dev  # corio::http: gzip/deflate, br, JSON bodies
 )
 BENCH_PKGS=(
     libbenchmark-dev libboost1.81-dev
