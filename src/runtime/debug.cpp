@@ -15,8 +15,10 @@ backend_kind current_backend() { return detail::event_loop::current("current_bac
 
 namespace detail {
 
-void throw_outside_task(const char* operation) {
-    throw std::logic_error(std::string(operation) + ": not inside a task run by corio::run");
+void throw_outside_task(operation_name op) {
+    std::string what = op.type;
+    if (op.member != nullptr) (what += "::") += op.member;
+    throw std::logic_error(what + ": not inside a task run by corio::run");
 }
 
 bool debug_enabled() noexcept { return tls_loop != nullptr && tls_loop->debug(); }

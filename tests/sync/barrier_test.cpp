@@ -16,12 +16,14 @@
 #include <corio/context/with.hpp>
 
 #include "../support/outcome.hpp"
+#include "../support/outside_task.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
 using corio_test::outcome;
+using corio_test::outside_task_error;
 
 // Arrives; records (id, index) once released.
 corio::task<> arrive(corio::barrier& b, std::vector<std::pair<int, std::size_t>>& log, int id) {
@@ -85,6 +87,13 @@ TEST(barrier, starts_over_for_the_next_round) {
     }());
 }
 
+TEST(barrier, wait_outside_a_task_throws_without_arriving) {
+    corio::barrier b(1);  // would trip at once inside a task
+    EXPECT_EQ(outside_task_error(b.wait()), "barrier::wait: not inside a task run by corio::run");
+    EXPECT_EQ(outside_task_error(b.aenter()), "barrier::wait: not inside a task run by corio::run");
+    EXPECT_EQ(b.n_waiting(), 0u);
+}
+
 TEST(barrier, wait_in_cancelled_scope_throws_without_arriving) {
     corio::run([]() -> corio::task<> {
         corio::barrier b(2);
@@ -121,6 +130,26 @@ TEST(barrier, cancelled_waiter_leaves_and_later_indexes_move_down) {
         co_await z;
         // y moved from index 1 to 0: one round's indexes stay 0..n-1.
         EXPECT_EQ(log, (log_t{{2, 0}, {3, 1}}));
+    }());
+}
+
+TEST(barrier, cancelled_middle_waiter_moves_only_later_indexes_down) {
+    corio::run([]() -> corio::task<> {
+        corio::barrier b(4);
+        log_t log;
+        auto x = corio::spawn(arrive(b, log, 1));
+        auto y = corio::spawn(arrive(b, log, 2));
+        auto z = corio::spawn(arrive(b, log, 3));
+        co_await corio::sleep(0s);
+        y.cancel();
+        EXPECT_EQ(co_await outcome(y), "cancelled");
+        auto w = corio::spawn(arrive(b, log, 4));
+        co_await corio::sleep(0s);
+        EXPECT_EQ(co_await b.wait(), 3u);
+        co_await x;
+        co_await z;
+        co_await w;
+        EXPECT_EQ(log, (log_t{{1, 0}, {3, 1}, {4, 2}}));
     }());
 }
 

@@ -17,12 +17,14 @@
 #include <corio/context/with.hpp>
 
 #include "../support/outcome.hpp"
+#include "../support/outside_task.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
 using corio_test::outcome;
+using corio_test::outside_task_error;
 
 // Waits once; records `id` when notified, and whether it held the lock when
 // wait() ended (normally or not). Releases the lock in any case.
@@ -77,6 +79,13 @@ TEST(condition, wait_without_the_lock_throws_logic_error) {
         }
         EXPECT_FALSE(c.locked());
     }());
+}
+
+TEST(condition, wait_outside_a_task_says_so_before_the_missing_lock) {
+    corio::condition c;
+    EXPECT_EQ(outside_task_error(c.wait()), "condition::wait: not inside a task run by corio::run");
+    EXPECT_EQ(outside_task_error(c.aenter()), "condition::aenter: not inside a task run by corio::run");
+    EXPECT_FALSE(c.locked());
 }
 
 TEST(condition, acquire_release_and_locked_use_the_lock) {
@@ -304,6 +313,32 @@ TEST(condition, notified_then_cancelled_passes_the_notification) {
         EXPECT_EQ(co_await outcome(b), "ok");
         EXPECT_EQ(order, (std::vector<int>{2}));
         EXPECT_EQ(held, (std::vector<bool>{true, true}));
+        EXPECT_FALSE(c.locked());
+    }());
+}
+
+TEST(condition, aenter_cancelled_after_the_lock_was_granted_passes_it_on) {
+    corio::run([]() -> corio::task<> {
+        corio::condition c;
+        std::vector<int> order;
+        co_await c.acquire();
+        auto a = corio::spawn([&]() -> corio::task<> {
+            co_await corio::with(c, [&](corio::condition&) -> corio::task<> {
+                order.push_back(1);
+                co_return;
+            });
+        });
+        auto b = corio::spawn([&]() -> corio::task<> {
+            co_await c.acquire();
+            order.push_back(2);
+            c.release();
+        });
+        co_await corio::sleep(0s);
+        c.release();  // aenter is granted the lock...
+        a.cancel();   // ...and cancelled before it runs
+        EXPECT_EQ(co_await outcome(a), "cancelled");
+        EXPECT_EQ(co_await outcome(b), "ok");
+        EXPECT_EQ(order, (std::vector<int>{2}));
         EXPECT_FALSE(c.locked());
     }());
 }

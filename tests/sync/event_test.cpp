@@ -14,12 +14,14 @@
 #include <corio/time/sleep.hpp>
 
 #include "../support/outcome.hpp"
+#include "../support/outside_task.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
 using corio_test::outcome;
+using corio_test::outside_task_error;
 
 corio::task<> wait_and_record(corio::event& e, std::vector<int>& order, int id) {
     co_await e.wait();
@@ -96,6 +98,12 @@ TEST(event, wait_after_clear_blocks_until_next_set) {
         co_await a;
         EXPECT_EQ(order, (std::vector<int>{1}));
     }());
+}
+
+TEST(event, wait_outside_a_task_throws_logic_error) {
+    corio::event e;
+    e.set();  // even with the flag up
+    EXPECT_EQ(outside_task_error(e.wait()), "event::wait: not inside a task run by corio::run");
 }
 
 TEST(event, wait_in_cancelled_scope_throws_even_when_set) {

@@ -18,12 +18,14 @@
 #include <corio/context/with.hpp>
 
 #include "../support/outcome.hpp"
+#include "../support/outside_task.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
 using corio_test::outcome;
+using corio_test::outside_task_error;
 
 // Acquires, records `id`, yields once while holding the lock, releases.
 corio::task<> take_and_record(corio::lock& l, std::vector<int>& order, int id) {
@@ -31,6 +33,13 @@ corio::task<> take_and_record(corio::lock& l, std::vector<int>& order, int id) {
     order.push_back(id);
     co_await corio::sleep(0s);
     l.release();
+}
+
+// The same through scoped(): the guard releases when the task ends.
+corio::task<> scoped_and_record(corio::lock& l, std::vector<int>& order, int id) {
+    auto guard = co_await l.scoped();
+    order.push_back(id);
+    co_await corio::sleep(0s);
 }
 
 static_assert(std::is_same_v<decltype(std::declval<corio::lock::enter_awaiter&>().await_resume()), corio::lock&>);
@@ -70,6 +79,13 @@ TEST(lock, acquire_outside_a_task_throws_logic_error) {
     } catch (const std::logic_error& e) {
         EXPECT_STREQ(e.what(), "lock::acquire: not inside a task run by corio::run");
     }
+    EXPECT_FALSE(l.locked());
+}
+
+TEST(lock, every_form_of_acquire_outside_a_task_names_itself) {
+    corio::lock l;
+    EXPECT_EQ(outside_task_error(l.aenter()), "lock::aenter: not inside a task run by corio::run");
+    EXPECT_EQ(outside_task_error(l.scoped()), "lock::scoped: not inside a task run by corio::run");
     EXPECT_FALSE(l.locked());
 }
 
@@ -194,6 +210,23 @@ TEST(lock, cancel_after_wake_with_no_one_behind_unlocks) {
         EXPECT_EQ(co_await outcome(a), "cancelled");
         EXPECT_TRUE(order.empty());
         EXPECT_FALSE(l.locked());
+    }());
+}
+
+TEST(lock, scoped_cancelled_after_wake_passes_grant) {
+    corio::run([]() -> corio::task<> {
+        corio::lock l;
+        std::vector<int> order;
+        co_await l.acquire();
+        auto a = corio::spawn(scoped_and_record(l, order, 1));
+        auto b = corio::spawn(scoped_and_record(l, order, 2));
+        co_await corio::sleep(0s);
+        l.release();  // a is granted the lock...
+        a.cancel();   // ...and cancelled before it runs: no guard is made
+        EXPECT_EQ(co_await outcome(a), "cancelled");
+        EXPECT_EQ(co_await outcome(b), "ok");
+        EXPECT_EQ(order, (std::vector<int>{2}));
+        EXPECT_FALSE(l.locked());  // released once, by b's guard
     }());
 }
 
@@ -358,6 +391,28 @@ TEST(lock, with_cancelled_while_waiting_to_enter_does_not_release) {
         EXPECT_FALSE(body_ran);
         EXPECT_TRUE(l.locked());  // still main's: aexit did not run
         l.release();
+        EXPECT_FALSE(l.locked());
+    }());
+}
+
+TEST(lock, with_cancelled_after_the_lock_was_granted_passes_it_on) {
+    corio::run([]() -> corio::task<> {
+        corio::lock l;
+        std::vector<int> order;
+        co_await l.acquire();
+        auto a = corio::spawn([&]() -> corio::task<> {
+            co_await corio::with(l, [&](corio::lock&) -> corio::task<> {
+                order.push_back(1);
+                co_return;
+            });
+        });
+        auto b = corio::spawn(take_and_record(l, order, 2));
+        co_await corio::sleep(0s);
+        l.release();  // aenter is granted the lock...
+        a.cancel();   // ...and cancelled before it runs
+        EXPECT_EQ(co_await outcome(a), "cancelled");
+        EXPECT_EQ(co_await outcome(b), "ok");
+        EXPECT_EQ(order, (std::vector<int>{2}));  // a's body never ran
         EXPECT_FALSE(l.locked());
     }());
 }

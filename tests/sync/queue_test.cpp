@@ -20,12 +20,14 @@
 #include <corio/time/timeout.hpp>
 
 #include "../support/outcome.hpp"
+#include "../support/outside_task.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
 using corio_test::outcome;
+using corio_test::outside_task_error;
 
 template <class Q>
 corio::task<> get_and_record(Q& q, std::vector<int>& got) {
@@ -219,6 +221,31 @@ TEST(queue, task_done_more_than_items_throws_logic_error) {
         EXPECT_STREQ(e.what(), "queue::task_done: called more times than there were items put");
     }
     EXPECT_EQ(q.unfinished_tasks(), 0u);
+}
+
+TEST(queue, join_in_cancelled_scope_throws_even_with_nothing_unfinished) {
+    corio::run([]() -> corio::task<> {
+        corio::queue<int> q;
+        auto j = corio::spawn([&]() -> corio::task<> { co_await q.join(); });
+        j.cancel();
+        EXPECT_EQ(co_await outcome(j), "cancelled");
+    }());
+}
+
+TEST(queue, joiner_cancelled_after_wake_throws_and_the_others_return) {
+    corio::run([]() -> corio::task<> {
+        corio::queue<int> q;
+        q.put_nowait(1);
+        auto a = corio::spawn([&]() -> corio::task<> { co_await q.join(); });
+        auto b = corio::spawn([&]() -> corio::task<> { co_await q.join(); });
+        co_await corio::sleep(0s);
+        (void)q.get_nowait();
+        q.task_done();  // both joiners woken...
+        a.cancel();     // ...a cancelled before it runs: nothing to pass on
+        EXPECT_EQ(co_await outcome(a), "cancelled");
+        EXPECT_EQ(co_await outcome(b), "ok");
+        EXPECT_EQ(q.unfinished_tasks(), 0u);
+    }());
 }
 
 TEST(queue, cancelled_joiner_leaves_and_others_still_return) {
@@ -441,6 +468,19 @@ TEST(queue, lifo_queue_gives_the_last_put_first) {
     }());
 }
 
+TEST(queue, waits_outside_a_task_name_the_queue_kind_and_take_nothing) {
+    corio::queue<int> q;
+    q.put_nowait(1);
+    EXPECT_EQ(outside_task_error(q.get()), "queue::get: not inside a task run by corio::run");
+    EXPECT_EQ(outside_task_error(q.next()), "queue::get: not inside a task run by corio::run");
+    EXPECT_EQ(q.size(), 1u);
+    corio::priority_queue<int> p;
+    EXPECT_EQ(outside_task_error(p.put(1)), "priority_queue::put: not inside a task run by corio::run");
+    EXPECT_TRUE(p.empty());
+    corio::lifo_queue<int> l;
+    EXPECT_EQ(outside_task_error(l.join()), "lifo_queue::join: not inside a task run by corio::run");
+}
+
 TEST(queue, errors_name_the_queue_kind) {
     corio::priority_queue<int> p(1);
     p.put_nowait(1);
@@ -530,6 +570,44 @@ TEST(queue, cancel_after_wake_puts_the_item_back_at_the_head) {
         EXPECT_EQ(co_await outcome(a), "cancelled");
         EXPECT_TRUE(got.empty());
         EXPECT_EQ(drain_nowait(q), (std::vector<int>{1, 2}));
+    }());
+}
+
+TEST(queue, next_cancelled_after_wake_puts_the_item_back_on_top_of_a_lifo_queue) {
+    corio::run([]() -> corio::task<> {
+        corio::lifo_queue<int> q;
+        std::optional<int> got;
+        auto a = corio::spawn([&]() -> corio::task<> { got = co_await q.next(); });
+        co_await corio::sleep(0s);
+        q.put_nowait(1);  // handed to a
+        q.put_nowait(2);  // stored
+        a.cancel();       // a gives 1 back to the head, the top
+        EXPECT_EQ(co_await outcome(a), "cancelled");
+        EXPECT_FALSE(got.has_value());
+        EXPECT_EQ(drain_nowait(q), (std::vector<int>{1, 2}));
+        EXPECT_EQ(q.unfinished_tasks(), 2u);
+    }());
+}
+
+TEST(queue, waiters_woken_by_shutdown_and_cancelled_throw_cancelled_error) {
+    corio::run([]() -> corio::task<> {
+        corio::queue<int> q(1);
+        q.put_nowait(0);
+        std::vector<int> done;
+        auto p = corio::spawn(put_and_record(q, 1, done));
+        corio::queue<int> empty;
+        std::vector<int> got;
+        auto g = corio::spawn(get_and_record(empty, got));
+        co_await corio::sleep(0s);
+        q.shutdown();
+        empty.shutdown();  // both woken with queue_shut_down...
+        p.cancel();
+        g.cancel();        // ...and cancelled before they run: the cancellation wins
+        EXPECT_EQ(co_await outcome(p), "cancelled");
+        EXPECT_EQ(co_await outcome(g), "cancelled");
+        EXPECT_TRUE(done.empty());
+        EXPECT_TRUE(got.empty());
+        EXPECT_EQ(q.size(), 1u);
     }());
 }
 

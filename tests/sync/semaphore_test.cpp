@@ -16,12 +16,14 @@
 #include <corio/context/with.hpp>
 
 #include "../support/outcome.hpp"
+#include "../support/outside_task.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
 using corio_test::outcome;
+using corio_test::outside_task_error;
 
 // Takes a permit, records `id`, keeps it until `hold` is over, gives it back.
 corio::task<> take_and_record(corio::semaphore& s, std::vector<int>& order, int id) {
@@ -29,6 +31,14 @@ corio::task<> take_and_record(corio::semaphore& s, std::vector<int>& order, int 
     order.push_back(id);
     co_await corio::sleep(0s);
     s.release();
+}
+
+// Takes a permit through scoped(); the guard gives it back when the task ends.
+template <class S>
+corio::task<> scoped_and_record(S& s, std::vector<int>& order, int id) {
+    auto guard = co_await s.scoped();
+    order.push_back(id);
+    co_await corio::sleep(0s);
 }
 
 static_assert(std::is_same_v<decltype(std::declval<corio::semaphore&>().value()), std::ptrdiff_t>);
@@ -74,6 +84,14 @@ TEST(semaphore, negative_initial_value_throws_invalid_argument) {
     } catch (const std::invalid_argument& e) {
         EXPECT_STREQ(e.what(), "bounded_semaphore: initial value must be >= 0, got -2");
     }
+}
+
+TEST(semaphore, every_form_of_acquire_outside_a_task_names_itself) {
+    corio::semaphore s(1);
+    EXPECT_EQ(outside_task_error(s.acquire()), "semaphore::acquire: not inside a task run by corio::run");
+    EXPECT_EQ(outside_task_error(s.aenter()), "semaphore::aenter: not inside a task run by corio::run");
+    EXPECT_EQ(outside_task_error(s.scoped()), "semaphore::scoped: not inside a task run by corio::run");
+    EXPECT_EQ(s.value(), 1);  // nothing taken
 }
 
 TEST(semaphore, waiters_get_permits_in_fifo_order) {
@@ -195,6 +213,23 @@ TEST(semaphore, bounded_cancel_after_wake_returns_the_permit_without_overflow) {
         a.cancel();
         EXPECT_EQ(co_await outcome(a), "cancelled");
         EXPECT_EQ(s.value(), 1);
+    }());
+}
+
+TEST(semaphore, bounded_scoped_cancelled_after_wake_passes_grant) {
+    corio::run([]() -> corio::task<> {
+        corio::bounded_semaphore s(1);
+        std::vector<int> order;
+        co_await s.acquire();
+        auto a = corio::spawn(scoped_and_record(s, order, 1));
+        auto b = corio::spawn(scoped_and_record(s, order, 2));
+        co_await corio::sleep(0s);
+        s.release();  // granted to a...
+        a.cancel();   // ...cancelled before it runs: no guard is made
+        EXPECT_EQ(co_await outcome(a), "cancelled");
+        EXPECT_EQ(co_await outcome(b), "ok");
+        EXPECT_EQ(order, (std::vector<int>{2}));
+        EXPECT_EQ(s.value(), 1);  // given back once, by b's guard: no overflow
     }());
 }
 

@@ -164,13 +164,28 @@ struct timer_node {
 constinit inline thread_local event_loop* tls_loop = nullptr;
 constinit inline thread_local fiber* tls_fiber = nullptr;
 
-[[noreturn]] void throw_outside_task(const char* operation);
+/// How an error names the operation that failed: `type::member` for a member
+/// function (`lock::acquire`, `priority_queue::get`), a single name for a free
+/// function (`sleep`) or for a name already written whole. Two pointers, so
+/// the fast path passes constants and the text is built only when thrown.
+struct operation_name {
+    constexpr operation_name(const char* name) noexcept : type(name) {}  // implicit: running_fiber("sleep")
+    constexpr operation_name(const char* type_name, const char* member_name) noexcept
+        : type(type_name), member(member_name) {}
+    const char* type;
+    const char* member = nullptr;
+};
 
-/// The running fiber; outside a task run by corio::run, std::logic_error.
-inline fiber& running_fiber(const char* operation) {
+/// std::logic_error "`op`: not inside a task run by corio::run".
+[[noreturn]] void throw_outside_task(operation_name op);
+
+/// The running fiber of whatever awaits `op` (a sync primitive's wait, a
+/// sleep, an I/O operation); outside a task run by corio::run,
+/// std::logic_error naming `op`.
+inline fiber& running_fiber(operation_name op) {
     fiber* f = tls_fiber;
     if (f == nullptr) [[unlikely]]
-        throw_outside_task(operation);
+        throw_outside_task(op);
     return *f;
 }
 

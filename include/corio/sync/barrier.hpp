@@ -28,50 +28,31 @@ namespace corio {
 
 class barrier {
 public:
-    class wait_awaiter : public detail::fifo_hook<wait_awaiter>, detail::wait_node {
+    /// `co_await b.wait()`. A grant is the barrier's trip; it gives the
+    /// arrival index.
+    class wait_awaiter : public detail::waiter<wait_awaiter> {
     public:
         explicit wait_awaiter(barrier& b) noexcept : barrier_(&b) {}
-        bool await_ready() {
-            self_ = &detail::waiting_fiber("barrier::wait");
-            if (self_->cancelled()) return true;  // idle: await_resume throws
-            index_ = barrier_->waiters_.size();
-            if (index_ + 1 == barrier_->parties_) {
-                barrier_->trip();
-                state_ = detail::wait_state::ready;
-                return true;
-            }
-            return false;
-        }
-        void await_suspend(std::coroutine_handle<> h) noexcept {
-            self_->resume_point = h;
-            state_ = detail::wait_state::waiting;
-            barrier_->waiters_.push_back(this);
-            on_cancel = &abort;
-            self_->waiting = this;
-        }
-        std::size_t await_resume() const {
-            if (state_ == detail::wait_state::ready) return index_;
-            // Cancelled after the trip: the round is complete for the
-            // others; there is nothing to hand on.
-            if (state_ == detail::wait_state::granted && !self_->cancelled()) [[likely]]
-                return index_;
-            throw cancelled_error{};
+        // Cancelled after the trip: the round is complete for the others;
+        // there is nothing to pass on.
+        std::size_t await_resume() {
+            (void)finish();
+            return index_;
         }
 
     private:
         friend class barrier;
-        static void abort(detail::wait_node* w) noexcept {
-            auto* a = static_cast<wait_awaiter*>(w);
-            // Those who arrived after us move up one place.
-            for (wait_awaiter* later = a->fifo_next; later != nullptr; later = later->fifo_next) --later->index_;
-            a->barrier_->waiters_.erase(a);
-            a->state_ = detail::wait_state::aborted;
-            detail::tls_loop->schedule(a->self_);
+        friend class detail::waiter<wait_awaiter>;
+        detail::operation_name operation() const noexcept { return {"barrier", "wait"}; }
+        detail::waiter_fifo<wait_awaiter>& fifo() noexcept { return barrier_->waiters_; }
+        detail::wait_state try_now() noexcept {
+            if (barrier_->waiters_.size() + 1 != barrier_->parties_) return detail::wait_state::waiting;
+            index_ = barrier_->parties_ - 1;
+            barrier_->trip();
+            return detail::wait_state::ready;
         }
         barrier* barrier_;
-        detail::fiber* self_ = nullptr;
-        std::size_t index_ = 0;
-        detail::wait_state state_ = detail::wait_state::idle;
+        std::size_t index_ = 0;  // set when the barrier trips
     };
 
     /// std::invalid_argument when `parties` is 0.
@@ -93,10 +74,14 @@ public:
     std::size_t n_waiting() const noexcept { return waiters_.size(); }
 
 private:
+    // A waiter's index is its place in the queue when the barrier trips, so
+    // one cancelled before the trip (leaving from the middle) moves those
+    // behind it up one place, keeping a round's indexes 0 to n-1.
     void trip() noexcept {
+        std::size_t index = 0;
         while (wait_awaiter* w = waiters_.pop_front()) {
-            w->state_ = detail::wait_state::granted;
-            detail::tls_loop->wake(w->self_);
+            w->index_ = index++;
+            w->wake(detail::wait_state::granted);
         }
     }
 

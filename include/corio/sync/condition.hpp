@@ -44,52 +44,40 @@ public:
     ///
     /// Once queued for the lock the wait is not cancellable (fiber::waiting
     /// is null): the lock must come back before wait() may throw.
-    class wait_awaiter : public detail::fifo_hook<wait_awaiter>, detail::wait_node {
+    class wait_awaiter : public detail::waiter<wait_awaiter> {
     public:
         explicit wait_awaiter(condition& c) noexcept : cond_(&c) {}
+        // Not the common fast path: misuse is reported before a
+        // cancellation, and a wait never returns without a notify.
         bool await_ready() {
-            self_ = &detail::waiting_fiber("condition::wait");
+            self = &detail::running_fiber(operation());
             cond_->check_locked("condition::wait");
-            return self_->cancelled();  // state idle: throws, never having released
+            return self->cancelled();  // idle: throws, never having released
         }
         void await_suspend(std::coroutine_handle<> h) noexcept {
-            self_->resume_point = h;
-            relock_.self = self_;
-            state_ = detail::wait_state::waiting;
-            cond_->waiters_.push_back(this);
-            on_cancel = &abort;
-            self_->waiting = this;
+            waiter::await_suspend(h);
+            relock_.self = self;
             cond_->lock_->release();  // cannot throw: check_locked saw it locked
         }
-        void await_resume() {
-            // Here the lock is ours again (unless state_ is idle: never released).
-            if (state_ == detail::wait_state::granted) {
-                if (!self_->cancelled()) [[likely]]
-                    return;
-                cond_->notify_unchecked(1);  // hand the notification on
-            }
-            throw cancelled_error{};
-        }
+        // Here the lock is ours again (unless cancelled on entry: never released).
+        void await_resume() { (void)finish(); }
 
     private:
         friend class condition;
-        static void abort(detail::wait_node* w) noexcept {
-            auto* a = static_cast<wait_awaiter*>(w);
-            a->cond_->waiters_.erase(a);
-            a->state_ = detail::wait_state::aborted;
-            a->cond_->lock_->enqueue(&a->relock_);  // schedules us once the lock is ours
-        }
+        friend class detail::waiter<wait_awaiter>;
+        detail::operation_name operation() const noexcept { return {"condition", "wait"}; }
+        detail::waiter_fifo<wait_awaiter>& fifo() noexcept { return cond_->waiters_; }
+        void pass_on() noexcept { cond_->notify_unchecked(1); }
+        void resume_aborted() noexcept { cond_->lock_->enqueue(&relock_); }  // scheduled once the lock is ours
         condition* cond_;
-        detail::fiber* self_ = nullptr;
         detail::lock_waiter relock_;  // our place in the lock's queue, after notify or abort
-        detail::wait_state state_ = detail::wait_state::idle;
     };
 
     /// `co_await c.aenter()`: acquires the lock, gives the condition.
     struct enter_awaiter : detail::lock_acquire_base {
         explicit enter_awaiter(condition& c) noexcept : lock_acquire_base(*c.lock_, "condition::aenter"), cond_(&c) {}
         condition& await_resume() {
-            finish();
+            (void)finish();
             return *cond_;
         }
 
@@ -125,7 +113,7 @@ public:
     template <class Predicate>
         requires std::invocable<Predicate&>
     task<std::decay_t<std::invoke_result_t<Predicate&>>> wait_for(Predicate pred) {
-        detail::fiber& self = detail::waiting_fiber("condition::wait_for");
+        detail::fiber& self = detail::running_fiber("condition::wait_for");
         check_locked("condition::wait_for");
         if (self.cancelled()) throw cancelled_error{};
         auto result = pred();
@@ -161,10 +149,10 @@ private:
         for (; n != 0; --n) {
             wait_awaiter* w = waiters_.pop_front();
             if (w == nullptr) break;
-            w->state_ = detail::wait_state::granted;
+            w->state = detail::wait_state::granted;
             // No longer cancellable: from here the wait ends only once the
             // lock is back, and a cancellation then passes the notification.
-            w->self_->waiting = nullptr;
+            w->self->waiting = nullptr;
             lock_->enqueue(&w->relock_);
         }
     }

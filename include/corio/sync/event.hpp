@@ -22,45 +22,22 @@ namespace corio {
 
 class event {
 public:
-    class wait_awaiter : public detail::fifo_hook<wait_awaiter>, detail::wait_node {
+    /// `co_await e.wait()`. A grant is the flag having been up.
+    class wait_awaiter : public detail::waiter<wait_awaiter> {
     public:
         explicit wait_awaiter(event& e) noexcept : event_(&e) {}
-        bool await_ready() {
-            self_ = &detail::waiting_fiber("event::wait");
-            if (self_->cancelled()) return true;  // state idle: await_resume throws
-            if (event_->set_) {
-                state_ = detail::wait_state::ready;
-                return true;
-            }
-            return false;
-        }
-        void await_suspend(std::coroutine_handle<> h) noexcept {
-            self_->resume_point = h;
-            state_ = detail::wait_state::waiting;
-            event_->waiters_.push_back(this);
-            on_cancel = &abort;
-            self_->waiting = this;
-        }
-        void await_resume() const {
-            if (state_ == detail::wait_state::ready) return;
-            // Granted and cancelled before running: everyone was woken, so
-            // there is nothing to hand on; the cancellation wins.
-            if (state_ == detail::wait_state::granted && !self_->cancelled()) [[likely]]
-                return;
-            throw cancelled_error{};
-        }
+        // Woken by set() and cancelled before running: set() woke everyone,
+        // so there is nothing to pass on and the cancellation wins.
+        void await_resume() { (void)finish(); }
 
     private:
-        friend class event;
-        static void abort(detail::wait_node* w) noexcept {
-            auto* a = static_cast<wait_awaiter*>(w);
-            a->event_->waiters_.erase(a);
-            a->state_ = detail::wait_state::aborted;
-            detail::tls_loop->schedule(a->self_);
+        friend class detail::waiter<wait_awaiter>;
+        detail::operation_name operation() const noexcept { return {"event", "wait"}; }
+        detail::waiter_fifo<wait_awaiter>& fifo() noexcept { return event_->waiters_; }
+        detail::wait_state try_now() const noexcept {
+            return event_->set_ ? detail::wait_state::ready : detail::wait_state::waiting;
         }
         event* event_;
-        detail::fiber* self_ = nullptr;
-        detail::wait_state state_ = detail::wait_state::idle;
     };
 
     event() noexcept = default;
@@ -71,10 +48,7 @@ public:
     void set() noexcept {
         if (set_) return;
         set_ = true;
-        while (wait_awaiter* w = waiters_.pop_front()) {
-            w->state_ = detail::wait_state::granted;
-            detail::tls_loop->wake(w->self_);
-        }
+        waiters_.wake_all(detail::wait_state::granted);
     }
     /// Lowers the flag; waiters already woken still return.
     void clear() noexcept { set_ = false; }

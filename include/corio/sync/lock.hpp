@@ -29,29 +29,26 @@ class condition;
 
 namespace detail {
 
-/// One task queued for a lock. The lock grants it by setting `state` to
-/// granted and waking `self`; it never looks further into the node, so a
-/// condition's re-acquisition can queue a plain node without cancellation.
-struct lock_waiter : fifo_hook<lock_waiter> {
-    fiber* self = nullptr;
-    wait_state state = wait_state::idle;
-};
+/// An entry in a lock's queue. The lock grants it by waking it with
+/// `granted` and never looks further, so a condition's re-acquisition can
+/// queue a plain node, which cancellation does not reach.
+struct lock_waiter : waiter_node<lock_waiter> {};
 
-/// await_ready/await_suspend of every awaiter that acquires a lock.
-class lock_acquire_base : protected lock_waiter, wait_node {
+/// Every awaiter that acquires a lock: acquire, aenter, scoped, and
+/// condition::aenter. A grant is the lock itself.
+class lock_acquire_base : public waiter<lock_acquire_base, lock_waiter> {
 public:
     lock_acquire_base(lock& l, const char* operation) noexcept : lock_(&l), operation_(operation) {}
-    inline bool await_ready();
-    inline void await_suspend(std::coroutine_handle<> h) noexcept;
 
 protected:
-    /// Ends the wait: returns with the lock held, or throws cancelled_error
-    /// having passed on a lock that was granted to us.
-    inline void finish();
     lock* lock_;
 
 private:
-    static void abort(wait_node* w) noexcept;
+    friend class waiter<lock_acquire_base, lock_waiter>;
+    operation_name operation() const noexcept { return operation_; }
+    inline waiter_fifo<lock_waiter>& fifo() noexcept;
+    inline wait_state try_now() noexcept;
+    inline void pass_on();
     const char* operation_;
 };
 
@@ -62,13 +59,13 @@ public:
     /// `co_await l.acquire()`: waits for the lock (see the file comment).
     struct acquire_awaiter : detail::lock_acquire_base {
         explicit acquire_awaiter(lock& l) noexcept : lock_acquire_base(l, "lock::acquire") {}
-        void await_resume() { finish(); }
+        void await_resume() { (void)finish(); }
     };
     /// `co_await l.aenter()`: acquire() giving the lock itself.
     struct enter_awaiter : detail::lock_acquire_base {
         explicit enter_awaiter(lock& l) noexcept : lock_acquire_base(l, "lock::aenter") {}
         lock& await_resume() {
-            finish();
+            (void)finish();
             return *lock_;
         }
     };
@@ -77,7 +74,7 @@ public:
     struct scoped_awaiter : detail::lock_acquire_base {
         explicit scoped_awaiter(lock& l) noexcept : lock_acquire_base(l, "lock::scoped") {}
         guard await_resume() {
-            finish();
+            (void)finish();
             return guard(*lock_);
         }
     };
@@ -99,12 +96,10 @@ public:
     void release() {
         if (!locked_) [[unlikely]]
             throw std::logic_error("lock::release: lock is not acquired");
-        if (detail::lock_waiter* w = waiters_.pop_front()) {
-            w->state = detail::wait_state::granted;  // ownership passes; locked_ stays true
-            detail::tls_loop->wake(w->self);
-        } else {
+        if (detail::lock_waiter* w = waiters_.pop_front())
+            w->wake(detail::wait_state::granted);  // ownership passes: locked_ stays true
+        else
             locked_ = false;
-        }
     }
 
     /// True while some task holds the lock (or it is on its way to a woken waiter).
@@ -135,43 +130,18 @@ private:
 
 namespace detail {
 
-inline bool lock_acquire_base::await_ready() {
-    self = &waiting_fiber(operation_);
-    if (self->cancelled()) return true;  // state idle: await_resume throws
+inline waiter_fifo<lock_waiter>& lock_acquire_base::fifo() noexcept { return lock_->waiters_; }
+
+inline wait_state lock_acquire_base::try_now() noexcept {
     // Free implies nobody waits: release() hands the lock over without
     // unlocking while there are waiters, so this cannot jump the queue.
-    if (!lock_->locked_) {
-        lock_->locked_ = true;
-        state = wait_state::ready;
-        return true;
-    }
-    return false;
+    if (lock_->locked_) return wait_state::waiting;
+    lock_->locked_ = true;
+    return wait_state::ready;
 }
 
-inline void lock_acquire_base::await_suspend(std::coroutine_handle<> h) noexcept {
-    self->resume_point = h;
-    state = wait_state::waiting;
-    lock_->waiters_.push_back(this);
-    on_cancel = &abort;
-    self->waiting = this;
-}
-
-inline void lock_acquire_base::finish() {
-    if (state == wait_state::ready) return;
-    if (state == wait_state::granted) {
-        if (!self->cancelled()) [[likely]]
-            return;
-        lock_->release();  // cancelled after the grant: the next waiter gets the lock
-    }
-    throw cancelled_error{};
-}
-
-inline void lock_acquire_base::abort(wait_node* w) noexcept {
-    auto* a = static_cast<lock_acquire_base*>(w);
-    a->lock_->waiters_.erase(a);
-    a->state = wait_state::aborted;
-    tls_loop->schedule(a->self);
-}
+// Cancelled after the grant: the lock is ours, so this cannot throw.
+inline void lock_acquire_base::pass_on() { lock_->release(); }
 
 }  // namespace detail
 

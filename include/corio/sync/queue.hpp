@@ -131,54 +131,23 @@ private:
 /// The queue machinery, shared by queue, priority_queue and lifo_queue.
 template <class T, class Storage>
 class basic_queue {
-    // What get() and next() share; they differ only in how they end.
-    class getter_base : public fifo_hook<getter_base>, wait_node {
+    // What get() and next() share; they differ only in how they end. A grant
+    // is an item, handed over in item_.
+    class getter_base : public waiter<getter_base> {
     public:
         explicit getter_base(basic_queue& q) noexcept : q_(&q) {}
-        bool await_ready() {
-            self_ = &waiting_fiber(Storage::name, "get");
-            if (self_->cancelled()) return true;  // idle: finish() throws
-            // Items available imply no getter waits (put() hands items to
-            // waiting getters first), so this does not overtake anyone.
-            if (!q_->items_.empty()) {
-                item_.emplace(q_->items_.pop());
-                q_->grant_putters();
-                state_ = wait_state::ready;
-                return true;
-            }
-            if (q_->shutdown_) {
-                state_ = wait_state::shut_down;
-                return true;
-            }
-            return false;
-        }
-        void await_suspend(std::coroutine_handle<> h) noexcept {
-            self_->resume_point = h;
-            state_ = wait_state::waiting;
-            q_->getters_.push_back(this);
-            on_cancel = &abort;
-            self_->waiting = this;
-        }
 
     protected:
         /// True with the item in item_, false when shut down and drained;
         /// cancelled_error (putting a received item back at the head first).
-        bool finish() {
-            switch (state_) {
-            case wait_state::ready: return true;
+        bool received() {
+            switch (this->finish()) {
             case wait_state::granted:
                 --q_->in_transit_;
-                if (self_->cancelled()) {
-                    q_->give_back(std::move(*item_));
-                    item_.reset();
-                    throw cancelled_error{};
-                }
                 q_->grant_putters();  // our item has left the queue: its slot is free
                 return true;
-            case wait_state::shut_down:
-                if (self_->cancelled()) throw cancelled_error{};
-                return false;
-            default: throw cancelled_error{};
+            case wait_state::shut_down: return false;
+            default: return true;
             }
         }
         basic_queue* q_;
@@ -186,14 +155,24 @@ class basic_queue {
 
     private:
         friend class basic_queue;
-        static void abort(wait_node* w) noexcept {
-            auto* a = static_cast<getter_base*>(w);
-            a->q_->getters_.erase(a);
-            a->state_ = wait_state::aborted;
-            tls_loop->schedule(a->self_);
+        friend class waiter<getter_base>;
+        operation_name operation() const noexcept { return {Storage::name, "get"}; }
+        waiter_fifo<getter_base>& fifo() noexcept { return q_->getters_; }
+        wait_state try_now() {
+            // Items available imply no getter waits (put() hands items to
+            // waiting getters first), so this does not overtake anyone.
+            if (!q_->items_.empty()) {
+                item_.emplace(q_->items_.pop());
+                q_->grant_putters();
+                return wait_state::ready;
+            }
+            return q_->shutdown_ ? wait_state::shut_down : wait_state::waiting;
         }
-        fiber* self_ = nullptr;
-        wait_state state_ = wait_state::idle;
+        void pass_on() {
+            --q_->in_transit_;
+            q_->give_back(std::move(*item_));
+            item_.reset();
+        }
     };
 
 public:
@@ -202,63 +181,41 @@ public:
     // ---- awaiters
 
     /// `co_await q.put(v)`.
-    class put_awaiter : public fifo_hook<put_awaiter>, wait_node {
+    class put_awaiter : public waiter<put_awaiter> {
     public:
         put_awaiter(basic_queue& q, T item) : q_(&q), item_(std::move(item)) {}
-        bool await_ready() {
-            self_ = &waiting_fiber(Storage::name, "put");
-            if (self_->cancelled()) return true;  // idle: await_resume throws
-            if (q_->shutdown_) {
-                state_ = wait_state::shut_down;
-                return true;
-            }
-            // Not full implies no putter waits (a freed slot goes to the
-            // first putter), so this does not overtake anyone.
-            if (!q_->full()) {
-                q_->deliver(std::move(item_));
-                state_ = wait_state::ready;
-                return true;
-            }
-            return false;
-        }
-        void await_suspend(std::coroutine_handle<> h) noexcept {
-            self_->resume_point = h;
-            state_ = wait_state::waiting;
-            q_->putters_.push_back(this);
-            on_cancel = &abort;
-            self_->waiting = this;
-        }
+        // A grant is a slot kept for item_ (counted in reserved_).
         void await_resume() {
-            switch (state_) {
-            case wait_state::ready: return;
+            switch (this->finish()) {
             case wait_state::granted:
-                --q_->reserved_;  // the slot kept for us
-                if (self_->cancelled()) {
-                    q_->grant_putters();  // the slot goes to the next putter
-                    throw cancelled_error{};
-                }
+                --q_->reserved_;
                 if (q_->shutdown_) throw q_->shut_down_error("put", false);
                 q_->deliver(std::move(item_));
                 return;
-            case wait_state::shut_down:
-                if (self_->cancelled()) throw cancelled_error{};
-                throw q_->shut_down_error("put", false);
-            default: throw cancelled_error{};
+            case wait_state::shut_down: throw q_->shut_down_error("put", false);
+            default: return;
             }
         }
 
     private:
         friend class basic_queue;
-        static void abort(wait_node* w) noexcept {
-            auto* a = static_cast<put_awaiter*>(w);
-            a->q_->putters_.erase(a);
-            a->state_ = wait_state::aborted;
-            tls_loop->schedule(a->self_);
+        friend class waiter<put_awaiter>;
+        operation_name operation() const noexcept { return {Storage::name, "put"}; }
+        waiter_fifo<put_awaiter>& fifo() noexcept { return q_->putters_; }
+        wait_state try_now() {
+            if (q_->shutdown_) return wait_state::shut_down;
+            // Not full implies no putter waits (a freed slot goes to the
+            // first putter), so this does not overtake anyone.
+            if (q_->full()) return wait_state::waiting;
+            q_->deliver(std::move(item_));
+            return wait_state::ready;
+        }
+        void pass_on() noexcept {
+            --q_->reserved_;
+            q_->grant_putters();  // the slot goes to the next putter
         }
         basic_queue* q_;
-        fiber* self_ = nullptr;
         T item_;
-        wait_state state_ = wait_state::idle;
     };
 
     /// `co_await q.get()`: the item; queue_shut_down once shut down and drained.
@@ -266,7 +223,7 @@ public:
     public:
         using getter_base::getter_base;
         T await_resume() {
-            if (!this->finish()) throw this->q_->shut_down_error("get", true);
+            if (!this->received()) throw this->q_->shut_down_error("get", true);
             return std::move(*this->item_);
         }
     };
@@ -276,50 +233,26 @@ public:
     public:
         using getter_base::getter_base;
         std::optional<T> await_resume() {
-            if (!this->finish()) return std::nullopt;
+            if (!this->received()) return std::nullopt;
             return std::move(this->item_);
         }
     };
 
     /// `co_await q.join()`: waits until every item put has been task_done().
-    class join_awaiter : public fifo_hook<join_awaiter>, wait_node {
+    class join_awaiter : public waiter<join_awaiter> {
     public:
         explicit join_awaiter(basic_queue& q) noexcept : q_(&q) {}
-        bool await_ready() {
-            self_ = &waiting_fiber(Storage::name, "join");
-            if (self_->cancelled()) return true;
-            if (q_->unfinished_ == 0) {
-                state_ = wait_state::ready;
-                return true;
-            }
-            return false;
-        }
-        void await_suspend(std::coroutine_handle<> h) noexcept {
-            self_->resume_point = h;
-            state_ = wait_state::waiting;
-            q_->joiners_.push_back(this);
-            on_cancel = &abort;
-            self_->waiting = this;
-        }
-        void await_resume() const {
-            if (state_ == wait_state::ready) return;
-            // Every joiner is woken together: nothing to pass on.
-            if (state_ == wait_state::granted && !self_->cancelled()) [[likely]]
-                return;
-            throw cancelled_error{};
-        }
+        // Every joiner is woken together: nothing to pass on.
+        void await_resume() { (void)this->finish(); }
 
     private:
-        friend class basic_queue;
-        static void abort(wait_node* w) noexcept {
-            auto* a = static_cast<join_awaiter*>(w);
-            a->q_->joiners_.erase(a);
-            a->state_ = wait_state::aborted;
-            tls_loop->schedule(a->self_);
+        friend class waiter<join_awaiter>;
+        operation_name operation() const noexcept { return {Storage::name, "join"}; }
+        waiter_fifo<join_awaiter>& fifo() noexcept { return q_->joiners_; }
+        wait_state try_now() const noexcept {
+            return q_->unfinished_ == 0 ? wait_state::ready : wait_state::waiting;
         }
         basic_queue* q_;
-        fiber* self_ = nullptr;
-        wait_state state_ = wait_state::idle;
     };
 
     basic_queue(const basic_queue&) = delete;
@@ -389,14 +322,8 @@ public:
                 if (unfinished_ > 0) finish_one();
             }
         }
-        while (getter_base* g = getters_.pop_front()) {
-            g->state_ = wait_state::shut_down;
-            tls_loop->wake(g->self_);
-        }
-        while (put_awaiter* p = putters_.pop_front()) {
-            p->state_ = wait_state::shut_down;
-            tls_loop->wake(p->self_);
-        }
+        getters_.wake_all(wait_state::shut_down);
+        putters_.wake_all(wait_state::shut_down);
     }
     bool is_shut_down() const noexcept { return shutdown_; }
 
@@ -427,15 +354,7 @@ private:
     /// Puts an admitted item: straight to the first waiting getter, else
     /// into the storage.
     void deliver(T&& v) {
-        if (getter_base* g = getters_.front()) {
-            g->item_.emplace(std::move(v));
-            getters_.pop_front();
-            g->state_ = wait_state::granted;
-            ++in_transit_;
-            tls_loop->wake(g->self_);
-        } else {
-            items_.push(std::move(v));
-        }
+        if (!hand_to_getter(v)) items_.push(std::move(v));
         ++unfinished_;
     }
 
@@ -447,33 +366,32 @@ private:
             if (unfinished_ > 0) finish_one();
             return;
         }
-        if (getter_base* g = getters_.front()) {
-            g->item_.emplace(std::move(v));
-            getters_.pop_front();
-            g->state_ = wait_state::granted;
-            ++in_transit_;
-            tls_loop->wake(g->self_);
-        } else {
-            items_.push_head(std::move(v));
-        }
+        if (!hand_to_getter(v)) items_.push_head(std::move(v));
+    }
+
+    /// Moves `v` to the first waiting getter and wakes it; false (`v`
+    /// untouched) when no getter waits.
+    bool hand_to_getter(T& v) {
+        getter_base* g = getters_.front();
+        if (g == nullptr) return false;
+        g->item_.emplace(std::move(v));  // before the pop: if T's move throws, g still waits
+        getters_.pop_front();
+        ++in_transit_;
+        g->wake(wait_state::granted);
+        return true;
     }
 
     /// A slot was freed: keep it for the first waiting putter.
     void grant_putters() noexcept {
         while (!putters_.empty() && !full()) {
-            put_awaiter* p = putters_.pop_front();
-            p->state_ = wait_state::granted;
             ++reserved_;
-            tls_loop->wake(p->self_);
+            putters_.pop_front()->wake(wait_state::granted);
         }
     }
 
     void finish_one() noexcept {
         if (--unfinished_ != 0) return;
-        while (join_awaiter* j = joiners_.pop_front()) {
-            j->state_ = wait_state::granted;
-            tls_loop->wake(j->self_);
-        }
+        joiners_.wake_all(wait_state::granted);
     }
 
     queue_shut_down shut_down_error(const char* op, bool getting) const {

@@ -30,25 +30,22 @@ class semaphore;
 
 namespace detail {
 
-/// await_ready/await_suspend of every awaiter that takes a permit.
-class semaphore_acquire_base : public fifo_hook<semaphore_acquire_base>, wait_node {
+/// Every awaiter that takes a permit: acquire, aenter, scoped. A grant is
+/// one permit.
+class semaphore_acquire_base : public waiter<semaphore_acquire_base> {
 public:
     explicit semaphore_acquire_base(semaphore& s, const char* operation) noexcept : sem_(&s), operation_(operation) {}
-    inline bool await_ready();
-    inline void await_suspend(std::coroutine_handle<> h) noexcept;
 
 protected:
-    /// Returns holding a permit, or throws cancelled_error having passed on
-    /// a permit granted to us.
-    inline void finish();
     semaphore* sem_;
 
 private:
-    friend class corio::semaphore;
-    static void abort(wait_node* w) noexcept;
-    fiber* self_ = nullptr;
+    friend class waiter<semaphore_acquire_base>;
+    operation_name operation() const noexcept { return operation_; }
+    inline waiter_fifo<semaphore_acquire_base>& fifo() noexcept;
+    inline wait_state try_now() noexcept;
+    inline void pass_on();
     const char* operation_;
-    wait_state state_ = wait_state::idle;
 };
 
 }  // namespace detail
@@ -57,14 +54,14 @@ class semaphore {
 public:
     struct acquire_awaiter : detail::semaphore_acquire_base {
         explicit acquire_awaiter(semaphore& s) noexcept : semaphore_acquire_base(s, "semaphore::acquire") {}
-        void await_resume() { finish(); }
+        void await_resume() { (void)finish(); }
     };
     /// acquire() giving the semaphore itself (as its most derived type S).
     template <class S>
     struct enter_awaiter : detail::semaphore_acquire_base {
         explicit enter_awaiter(S& s) noexcept : semaphore_acquire_base(s, "semaphore::aenter") {}
         S& await_resume() {
-            finish();
+            (void)finish();
             return static_cast<S&>(*sem_);
         }
     };
@@ -73,7 +70,7 @@ public:
     struct scoped_awaiter : detail::semaphore_acquire_base {
         explicit scoped_awaiter(S& s) noexcept : semaphore_acquire_base(s, "semaphore::scoped") {}
         detail::release_guard<S> await_resume() {
-            finish();
+            (void)finish();
             return detail::release_guard<S>(static_cast<S&>(*sem_));
         }
     };
@@ -96,8 +93,7 @@ public:
     /// count. std::logic_error when a bounded_semaphore would exceed its bound.
     void release() {
         if (detail::semaphore_acquire_base* w = waiters_.pop_front()) {
-            w->state_ = detail::wait_state::granted;  // the permit passes directly
-            detail::tls_loop->wake(w->self_);
+            w->wake(detail::wait_state::granted);  // the permit passes directly
             return;
         }
         // Only a release with nobody waiting can overflow: a waiter implies
@@ -150,45 +146,19 @@ public:
 
 namespace detail {
 
-inline bool semaphore_acquire_base::await_ready() {
-    self_ = &waiting_fiber(operation_);
-    if (self_->cancelled()) return true;  // state idle: await_resume throws
+inline waiter_fifo<semaphore_acquire_base>& semaphore_acquire_base::fifo() noexcept { return sem_->waiters_; }
+
+inline wait_state semaphore_acquire_base::try_now() noexcept {
     // A positive value implies nobody waits (release() grants waiters
     // first), so taking it here is FIFO-fair.
-    if (sem_->value_ > 0) {
-        --sem_->value_;
-        state_ = wait_state::ready;
-        return true;
-    }
-    return false;
+    if (sem_->value_ <= 0) return wait_state::waiting;
+    --sem_->value_;
+    return wait_state::ready;
 }
 
-inline void semaphore_acquire_base::await_suspend(std::coroutine_handle<> h) noexcept {
-    self_->resume_point = h;
-    state_ = wait_state::waiting;
-    sem_->waiters_.push_back(this);
-    on_cancel = &abort;
-    self_->waiting = this;
-}
-
-inline void semaphore_acquire_base::finish() {
-    if (state_ == wait_state::ready) return;
-    if (state_ == wait_state::granted) {
-        if (!self_->cancelled()) [[likely]]
-            return;
-        // Cancelled after the grant: the permit is ours, so giving it back
-        // cannot overflow a bounded semaphore.
-        sem_->release();
-    }
-    throw cancelled_error{};
-}
-
-inline void semaphore_acquire_base::abort(wait_node* w) noexcept {
-    auto* a = static_cast<semaphore_acquire_base*>(w);
-    a->sem_->waiters_.erase(a);
-    a->state_ = wait_state::aborted;
-    tls_loop->schedule(a->self_);
-}
+// Cancelled after the grant: the permit is ours, so giving it back cannot
+// overflow a bounded semaphore.
+inline void semaphore_acquire_base::pass_on() { sem_->release(); }
 
 }  // namespace detail
 

@@ -1,41 +1,55 @@
-// corio/sync/waiter_queue.hpp: what every synchronization primitive is built on.
+// corio/sync/waiter_queue.hpp: how a task waits in a synchronization primitive.
 //
-// Not a public API (namespace corio::detail): an intrusive FIFO of waiters,
-// the states of one wait, the guard behind `scoped()`, and the ready awaiter
-// an `aexit` returns. The waiter nodes live in the awaiting coroutine frames,
-// so waiting never allocates. Every primitive follows the protocol of
-// detail::sleep_awaiter (see the comment on wait_state below).
+// Not a public API (namespace corio::detail). Every awaiter of lock, semaphore,
+// event, barrier, condition and the queues derives from `waiter`, which holds
+// the whole "check, suspend in the FIFO, register for cancellation, abort"
+// protocol once; an awaiter states only what differs: its fast-path grant
+// condition (try_now), what a grant hands over (its await_resume), and what a
+// grant cancelled before it ran passes on (pass_on). Guarantees of them all:
+// - Fairness: FIFO. The primitive grants waiters in the order they began to
+//   wait, and the fast path takes only what nobody waits for (a primitive
+//   hands what is released straight to its first waiter, so "free" implies
+//   "nobody ahead"): a late arrival never overtakes.
+// - Cancel safety (cancellation arrives as cancelled_error): a wait inside an
+//   already cancelled scope throws having taken nothing, even when what it
+//   waits for is free; one cancelled while queued leaves the queue having
+//   taken nothing; one granted and cancelled before it ran hands the grant to
+//   the next waiter (pass_on), then throws. Nothing is ever consumed by a
+//   wait that throws cancelled_error.
+// - Allocation: none. The node (links, fiber, state) is the awaiter itself,
+//   which lives in the awaiting frame for as long as the wait lasts.
+// - Outside a task run by corio::run: std::logic_error naming the operation
+//   (`lock::acquire: not inside a task run by corio::run`).
 // Thread safety: none; one loop owns a primitive (docs say it once).
 #pragma once
 
 #include <coroutine>
 #include <cstddef>
-#include <stdexcept>
-#include <string>
-#include <string_view>
 #include <utility>
 
 #include <corio/detail/event_loop.hpp>
 #include <corio/detail/fiber.hpp>
+#include <corio/errors.hpp>
 
 namespace corio::detail {
 
-/// Where one wait stands. The protocol, shared by every awaiter here:
+/// Where one wait stands:
 ///
 ///   await_ready ── cancelled ──────────────────────────────▶ idle     (resume throws)
-///       │ ── fast path (free, no waiter ahead of us) ──────▶ ready    (resume returns)
+///       │ ── try_now: free, nobody waits ahead ────────────▶ ready    (resume returns)
+///       │ ── try_now: queue shut down ─────────────────────▶ shut_down
 ///       ▼
 ///   await_suspend: linked, fiber::waiting = this ───────────▶ waiting
 ///       │ ── granted (release/put/set/notify) + wake ──────▶ granted  (resume: if the scope
 ///       │                                                             was cancelled meanwhile,
-///       │                                                             hand the grant on, throw)
+///       │                                                             pass_on, throw)
 ///       │ ── on_cancel: unlinked + scheduled ──────────────▶ aborted  (resume throws)
 ///       └── queue shutdown: unlinked + woken ──────────────▶ shut_down
 ///
 /// `granted` is the state asyncio got wrong for years (bpo-32734, gh-90155):
 /// the waiter was chosen and woken, then cancelled before it ran. Taking the
 /// permit and dropping it would lose the wake-up for everyone behind it, so
-/// await_resume gives it to the next waiter instead.
+/// the waiter gives it to the next one instead.
 enum class wait_state : unsigned char { idle, ready, waiting, granted, aborted, shut_down };
 
 /// The hook a node type derives from to sit in a waiter_fifo<Node>.
@@ -43,6 +57,19 @@ template <class Node>
 struct fifo_hook {
     Node* fifo_prev = nullptr;
     Node* fifo_next = nullptr;
+};
+
+/// What a primitive sees of one waiter: its links, its fiber, its state.
+template <class Node>
+struct waiter_node : fifo_hook<Node> {
+    fiber* self = nullptr;
+    wait_state state = wait_state::idle;
+
+    /// Ends a wait the primitive has unlinked: `granted` or `shut_down`.
+    void wake(wait_state outcome) noexcept {
+        state = outcome;
+        tls_loop->wake(self);
+    }
 };
 
 /// An intrusive doubly-linked FIFO: O(1) push, pop and erase from the middle
@@ -79,6 +106,11 @@ public:
         n->fifo_prev = n->fifo_next = nullptr;
         --size_;
     }
+    /// Ends every wait, first in first out, with `outcome` (event::set,
+    /// queue::join's wake-up, shutdown).
+    void wake_all(wait_state outcome) noexcept {
+        while (Node* n = pop_front()) n->wake(outcome);
+    }
 
 private:
     Node* head_ = nullptr;
@@ -86,25 +118,75 @@ private:
     std::size_t size_ = 0;
 };
 
-[[noreturn]] inline void throw_outside_task(std::string_view operation) {
-    throw std::logic_error(std::string(operation) + ": not inside a task run by corio::run");
-}
+/// The base of every awaiter that waits in a primitive (CRTP). `Derived`
+/// defines, private with `waiter` as a friend:
+///   operation_name operation() const      what errors call it (`lock::acquire`)
+///   waiter_fifo<N>& fifo()                the FIFO it waits in
+///   wait_state try_now()                  the fast path: take what it waits
+///                                         for and give `ready`, end at once
+///                                         with `shut_down`, or give `waiting`
+/// and may redefine:
+///   void pass_on()                 granted, then cancelled before it ran: give
+///                                  the grant to the next waiter (default:
+///                                  nothing to pass, everyone was woken)
+///   void resume_aborted() noexcept unlinked by cancellation: schedule the task
+///                                  (default), or first get back what the wait
+///                                  gave up (condition: its lock)
+/// Its await_resume starts with finish(). `Node` is what the FIFO holds: the
+/// awaiter itself, or a node type shared with waits that are no awaiter of
+/// this kind (the lock's queue also holds a condition's re-acquisitions).
+template <class Derived, class Node = waiter_node<Derived>>
+class waiter : public Node, private wait_node {
+public:
+    bool await_ready() {
+        this->self = &running_fiber(derived().operation());
+        // Checked before the fast path: a cancelled scope takes nothing.
+        if (this->self->cancelled()) return true;  // idle: finish() throws
+        this->state = derived().try_now();
+        return this->state != wait_state::waiting;
+    }
+    void await_suspend(std::coroutine_handle<> h) noexcept {
+        this->self->resume_point = h;
+        this->state = wait_state::waiting;
+        derived().fifo().push_back(&derived());
+        on_cancel = &abort;
+        this->self->waiting = this;
+    }
 
-/// The fiber awaiting `operation`; std::logic_error outside a task.
-inline fiber& waiting_fiber(std::string_view operation) {
-    fiber* f = tls_fiber;
-    if (f == nullptr) [[unlikely]]
-        throw_outside_task(operation);
-    return *f;
-}
+protected:
+    /// The start of every await_resume: how the wait ended (ready, granted or
+    /// shut_down), or cancelled_error, a grant having been passed on first.
+    wait_state finish() {
+        switch (this->state) {
+        case wait_state::ready: return wait_state::ready;
+        case wait_state::granted:
+            if (!this->self->cancelled()) [[likely]]
+                return wait_state::granted;
+            derived().pass_on();
+            break;
+        case wait_state::shut_down:
+            if (!this->self->cancelled()) return wait_state::shut_down;
+            break;
+        default: break;  // idle (cancelled on entry) or aborted
+        }
+        throw cancelled_error{};
+    }
 
-/// The same, for an operation named `type::op` (queue, priority_queue...).
-inline fiber& waiting_fiber(std::string_view type, std::string_view op) {
-    fiber* f = tls_fiber;
-    if (f == nullptr) [[unlikely]]
-        throw_outside_task(std::string(type) + "::" + std::string(op));
-    return *f;
-}
+    void pass_on() noexcept {}
+    void resume_aborted() noexcept { tls_loop->schedule(this->self); }
+
+private:
+    Derived& derived() noexcept { return static_cast<Derived&>(*this); }
+    const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
+
+    // fiber::interrupt has already cleared fiber::waiting.
+    static void abort(wait_node* w) noexcept {
+        Derived& d = static_cast<waiter*>(w)->derived();
+        d.fifo().erase(&d);
+        d.state = wait_state::aborted;
+        d.resume_aborted();
+    }
+};
 
 /// The awaitable `aexit` of a lock, semaphore or condition returns: it calls
 /// `release()` when awaited (not when created: aexit is lazy like a task) and
