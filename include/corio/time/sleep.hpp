@@ -21,8 +21,11 @@ namespace detail {
 
 class sleep_awaiter : timer_node, wait_node {
 public:
-    explicit sleep_awaiter(clock::time_point when, bool yield_only) noexcept
-        : when_(when), yield_only_(yield_only) {}
+    // The deadline goes straight into the timer node: a sleeping task's
+    // frame holds this awaiter, so every byte here is a byte per task.
+    explicit sleep_awaiter(clock::time_point when, bool yield_only) noexcept : yield_only_(yield_only) {
+        deadline = when;
+    }
 
     bool await_ready() {
         self_ = &running_fiber("sleep");
@@ -34,7 +37,6 @@ public:
             tls_loop->schedule(self_);  // already queued: nothing to abort
             return;
         }
-        deadline = when_;
         fire = &on_fire;
         on_cancel = &on_abort;
         tls_loop->add_timer(this);
@@ -54,7 +56,6 @@ private:
         tls_loop->schedule(s->self_);
     }
 
-    clock::time_point when_;
     fiber* self_ = nullptr;
     bool yield_only_;
 };
