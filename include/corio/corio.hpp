@@ -16,6 +16,7 @@
 #include <corio/fs/operations.hpp>
 #include <corio/tasks/gather.hpp>
 #include <corio/net/address.hpp>
+#include <corio/net/connect.hpp>
 #include <corio/net/datagram.hpp>
 #include <corio/net/resolve.hpp>
 #include <corio/net/server.hpp>

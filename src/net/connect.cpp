@@ -1,7 +1,6 @@
 // open_connection and open_unix_connection: resolving, connecting (with
-// Happy Eyeballs across several addresses) and the connect timeout.
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+// Happy Eyeballs across several addresses), the connect timeout, the TLS
+// handshake after it, and connection_opener. See corio/net/connect.hpp.
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,10 +16,12 @@
 #include <corio/detail/io_await.hpp>
 #include <corio/detail/socket.hpp>
 #include <corio/errors.hpp>
+#include <corio/net/connect.hpp>
 #include <corio/net/resolve.hpp>
-#include <corio/net/stream.hpp>
 #include <corio/time/sleep.hpp>
 #include <corio/time/timeout.hpp>
+
+#include "stream_state.hpp"
 
 namespace corio::detail {
 
@@ -35,29 +37,29 @@ struct socket_guard {
     }
 };
 
-void set_nodelay(int fd, const address& peer) {
-    if (peer.family() != AF_INET && peer.family() != AF_INET6) return;
-    const int one = 1;
-    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as asyncio: on by default
-}
+// The operations errors name.
+constexpr const char* tcp_operation = "open_connection to";
+constexpr const char* unix_operation = "open_unix_connection to";
 
-int new_socket(const address& peer, const connect_options& options) {
-    const int fd = open_socket(peer.family(), SOCK_STREAM, "connect to", &peer);
+int new_socket(const address& peer, const connect_options& options, const char* operation) {
+    const int fd = open_socket(peer.family(), SOCK_STREAM, operation, &peer);
     if (options.local_address) {
         const address& local = *options.local_address;
         if (::bind(fd, local.data(), local.size()) != 0) {
             const int e = errno;
             close_socket(fd);
-            throw_socket_error(e, "bind to " + local.to_string() + " to connect to", peer);
+            throw_socket_error(e, std::string(operation) + " " + peer.to_string() + " (binding to " +
+                                      local.to_string() + ")",
+                               std::string_view());
         }
     }
     return fd;
 }
 
-// One address, one attempt.
-task<int> connect_one(address peer, const connect_options& options) {
+// One address, one attempt. The stream made of the socket sets TCP_NODELAY.
+task<int> connect_one(address peer, const connect_options& options, const char* operation) {
     socket_guard guard;
-    guard.fds.push_back(new_socket(peer, options));
+    guard.fds.push_back(new_socket(peer, options, operation));
     const int fd = guard.fds.back();
     auto retry_delay = std::chrono::milliseconds(1);
     for (;;) {
@@ -75,9 +77,8 @@ task<int> connect_one(address peer, const connect_options& options) {
             retry_delay = std::min(retry_delay * 2, std::chrono::milliseconds(50));
             continue;
         }
-        throw_socket_error(static_cast<int>(-r), "connect to", peer);
+        throw_socket_error(static_cast<int>(-r), operation, peer);
     }
-    set_nodelay(fd, peer);
     guard.fds.clear();
     co_return fd;
 }
@@ -102,7 +103,7 @@ task<std::pair<int, address>> race(std::vector<address> addresses, const connect
                                    const std::string& name) {
     socket_guard guard;  // [0]: the epoll set; then one per attempt (-1 once closed)
     const int ep = ::epoll_create1(EPOLL_CLOEXEC);
-    if (ep < 0) throw_socket_error(errno, "connect to", name);
+    if (ep < 0) throw_socket_error(errno, tcp_operation, name);
     guard.fds.push_back(ep);
     std::size_t next = 0;
     std::size_t active = 0;
@@ -115,7 +116,7 @@ task<std::pair<int, address>> race(std::vector<address> addresses, const connect
             const address& peer = addresses[i];
             int fd;
             try {
-                fd = new_socket(peer, options);
+                fd = new_socket(peer, options, tcp_operation);
             } catch (const std::system_error& e) {
                 last_error = e.code().value();
                 last_failed = peer;
@@ -145,7 +146,7 @@ task<std::pair<int, address>> race(std::vector<address> addresses, const connect
     while (winner < 0) {
         if (active == 0 && next >= addresses.size())
             throw_socket_error(last_error != 0 ? last_error : ECONNREFUSED,
-                               "connect to " + name + " (" + std::to_string(addresses.size()) +
+                               std::string(tcp_operation) + " " + name + " (" + std::to_string(addresses.size()) +
                                    " addresses; the last tried was " + last_failed.to_string() + ")",
                                std::string_view());
         bool timed_out = false;
@@ -184,27 +185,24 @@ task<std::pair<int, address>> race(std::vector<address> addresses, const connect
     const int fd = guard.fds[w + 1];
     ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
     guard.fds[w + 1] = -1;
-    set_nodelay(fd, addresses[w]);
     co_return std::pair<int, address>(fd, addresses[w]);
 }
 
 task<stream> connect_tcp_now(std::string host, std::uint16_t port, connect_options options) {
     if (host.empty()) throw std::invalid_argument("open_connection: the host is empty");
     if (std::optional<address> literal = address::parse(host, port)) {
-        const int fd = co_await connect_one(*literal, options);
+        const int fd = co_await connect_one(*literal, options, tcp_operation);
         co_return stream(fd, *literal, options.limits);
     }
     std::vector<address> found = co_await corio::resolve(host, port, options.resolve);
     if (found.size() == 1) {
-        const int fd = co_await connect_one(found.front(), options);
+        const int fd = co_await connect_one(found.front(), options, tcp_operation);
         co_return stream(fd, found.front(), options.limits);
     }
     const std::string name = host + ":" + std::to_string(port);
     auto [fd, peer] = co_await race(interleave_families(found), options, name);
     co_return stream(fd, std::move(peer), options.limits);
 }
-
-}  // namespace
 
 task<stream> connect_tcp(std::string host, std::uint16_t port, connect_options options) {
     if (!options.connect_timeout) co_return co_await connect_tcp_now(std::move(host), port, std::move(options));
@@ -216,8 +214,9 @@ task<stream> connect_tcp(std::string host, std::uint16_t port, connect_options o
     } catch (const timeout_error&) {
         // below: no co_await may stand in a catch block (g++ 12)
     }
-    throw_socket_error(ETIMEDOUT, "connect to " + name + " (no connection within " + std::to_string(limit.count()) +
-                                      " ms)",
+    throw_socket_error(ETIMEDOUT,
+                       std::string(tcp_operation) + " " + name + " (no connection within " +
+                           std::to_string(limit.count()) + " ms)",
                        std::string_view());
 }
 
@@ -227,20 +226,22 @@ task<stream> connect_unix(std::string path, connect_options options) {
     if (options.connect_timeout) {
         bool timed_out = false;
         try {
-            fd = co_await corio::wait_for(connect_one(peer, options), *options.connect_timeout);
+            fd = co_await corio::wait_for(connect_one(peer, options, unix_operation), *options.connect_timeout);
         } catch (const timeout_error&) {
             timed_out = true;
         }
         if (timed_out)
             throw_socket_error(ETIMEDOUT,
-                               "connect to " + peer.to_string() + " (no connection within " +
+                               std::string(unix_operation) + " " + peer.to_string() + " (no connection within " +
                                    std::to_string(options.connect_timeout->count()) + " ms)",
                                std::string_view());
     } else {
-        fd = co_await connect_one(peer, options);
+        fd = co_await connect_one(peer, options, unix_operation);
     }
     co_return stream(fd, peer, options.limits);
 }
+
+}  // namespace
 
 }  // namespace corio::detail
 
@@ -262,6 +263,16 @@ task<stream> then_tls(task<stream> connecting, tls_context context, std::string 
 }
 
 }  // namespace
+
+task<stream&> connection_opener::aenter() {
+    if (stream_) throw std::logic_error("connection_opener::aenter: this opener was already entered");
+    stream_.emplace(co_await std::move(connect_));
+    co_return *stream_;
+}
+
+task<> connection_opener::aexit(std::exception_ptr) {
+    if (stream_) co_await stream_->close();
+}
 
 connection_opener open_connection(std::string host, std::uint16_t port, connect_options options) {
     if (!options.tls) return connection_opener(detail::connect_tcp(std::move(host), port, std::move(options)));

@@ -1,4 +1,5 @@
-// datagram_socket: UDP over recvmsg/sendmsg ops. See corio/net/datagram.hpp.
+// datagram_socket: UDP over send, sendmsg and recvmsg ops. See
+// corio/net/datagram.hpp.
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -12,6 +13,8 @@
 #include <corio/net/datagram.hpp>
 #include <corio/net/resolve.hpp>
 
+#include "busy_guard.hpp"
+
 namespace corio {
 
 namespace {
@@ -24,20 +27,20 @@ task<address> first_address(std::string host, std::uint16_t port, const char* op
     co_return found.front();
 }
 
-// Marks one direction busy for one operation: two tasks receiving from one
-// socket would race for datagrams.
-class busy_guard {
-public:
-    busy_guard(bool& flag, const char* operation, const std::string& who) : flag_(flag) {
-        if (flag) throw std::logic_error(std::string(operation) + ": another task is already doing this on " + who);
-        flag = true;
+// The msghdr of one sendmsg or recvmsg: one buffer, and the address it goes
+// to or the room for the one it comes from. It points into itself: it does
+// not move, and lives in the awaiting frame until the operation ends.
+struct message {
+    iovec part;
+    msghdr header{};
+    message(void* data, std::size_t size, void* name, socklen_t name_size) noexcept : part{data, size} {
+        header.msg_name = name;
+        header.msg_namelen = name_size;
+        header.msg_iov = &part;
+        header.msg_iovlen = 1;
     }
-    ~busy_guard() { flag_ = false; }
-    busy_guard(const busy_guard&) = delete;
-    busy_guard& operator=(const busy_guard&) = delete;
-
-private:
-    bool& flag_;
+    message(const message&) = delete;
+    message& operator=(const message&) = delete;
 };
 
 }  // namespace
@@ -76,12 +79,14 @@ void datagram_socket::drop() noexcept {
 
 void datagram_socket::close() noexcept { detail::close_socket(std::exchange(fd_, -1)); }
 
-std::string datagram_socket::describe() const {
-    if (peer_.family() != AF_UNSPEC) return peer_.to_string();
+std::string datagram_socket::describe(std::string_view operation, const char* preposition) const {
+    std::string what(operation);
+    if (peer_.family() != AF_UNSPEC) return what + " " + preposition + " " + peer_.to_string();
+    if (fd_ < 0) return what;
     try {
-        return "udp " + local_address().to_string();
+        return what + " on " + local_address().to_string();
     } catch (...) {
-        return "udp socket";
+        return what;
     }
 }
 
@@ -103,80 +108,80 @@ int attached_socket(const address& where, const char* operation,
 }  // namespace
 
 task<datagram_socket> datagram_socket::bind(std::string host, std::uint16_t port) {
-    const address where = co_await first_address(std::move(host), port, "bind udp");
-    co_return datagram_socket(attached_socket(where, "bind udp", &::bind), address());
+    constexpr const char* operation = "datagram_socket::bind to";
+    const address where = co_await first_address(std::move(host), port, operation);
+    co_return datagram_socket(attached_socket(where, operation, &::bind), address());
 }
 
 task<datagram_socket> datagram_socket::connect(std::string host, std::uint16_t port) {
-    const address peer = co_await first_address(std::move(host), port, "connect udp to");
-    co_return datagram_socket(attached_socket(peer, "connect udp to", &::connect), peer);
+    constexpr const char* operation = "datagram_socket::connect to";
+    const address peer = co_await first_address(std::move(host), port, operation);
+    co_return datagram_socket(attached_socket(peer, operation, &::connect), peer);
 }
 
 task<std::size_t> datagram_socket::send(std::string_view data) {
-    if (fd_ < 0) detail::throw_socket_error(EBADF, "send (the socket is closed)", peer_);
+    constexpr const char* operation = "datagram_socket::send";
+    if (fd_ < 0) detail::throw_state_error(EBADF, detail::socket_kind::datagram_socket, describe(operation, "to"));
     if (peer_.family() == AF_UNSPEC)
-        throw std::logic_error("datagram_socket.send: the socket is not connected (use send_to)");
-    busy_guard guard(sending_, "datagram_socket.send", peer_.to_string());
-    detail::io_await op("datagram_socket.send");
+        throw std::logic_error(std::string(operation) + ": the socket is not connected (use send_to)");
+    detail::busy_guard guard(sending_, [&] { return describe(operation, "to") + ": another task is already sending"; });
+    detail::io_await op(operation);
     op.code = detail::io_opcode::send;
     op.fd = fd_;
     op.buffer = const_cast<char*>(data.data());
     op.length = static_cast<std::uint32_t>(data.size());
     const std::int64_t r = co_await op;
-    if (r < 0) detail::throw_socket_error(static_cast<int>(-r), "send to", peer_);
+    if (r < 0) detail::throw_socket_error(static_cast<int>(-r), std::string(operation) + " to", peer_);
     co_return static_cast<std::size_t>(r);
 }
 
 task<std::size_t> datagram_socket::send_to(std::string_view data, address to) {
-    if (fd_ < 0) detail::throw_socket_error(EBADF, "send_to (the socket is closed)", to);
-    busy_guard guard(sending_, "datagram_socket.send_to", describe());
-    iovec v{const_cast<char*>(data.data()), data.size()};
-    msghdr msg{};
-    msg.msg_name = const_cast<sockaddr*>(to.data());
-    msg.msg_namelen = to.size();
-    msg.msg_iov = &v;
-    msg.msg_iovlen = 1;
-    detail::io_await op("datagram_socket.send_to");
+    constexpr const char* operation = "datagram_socket::send_to";
+    if (fd_ < 0) detail::throw_state_error(EBADF, detail::socket_kind::datagram_socket, operation + (" " + to.to_string()));
+    detail::busy_guard guard(sending_, [&] {
+        return std::string(operation) + " " + to.to_string() + ": another task is already sending";
+    });
+    message m(const_cast<char*>(data.data()), data.size(), const_cast<sockaddr*>(to.data()), to.size());
+    detail::io_await op(operation);
     op.code = detail::io_opcode::sendmsg;
     op.fd = fd_;
-    op.buffer = &msg;
+    op.buffer = &m.header;
     const std::int64_t r = co_await op;
-    if (r < 0) detail::throw_socket_error(static_cast<int>(-r), "send_to", to);
+    if (r < 0) detail::throw_socket_error(static_cast<int>(-r), operation, to);
     co_return static_cast<std::size_t>(r);
 }
 
 task<std::string> datagram_socket::recv(std::size_t max) {
-    auto [data, from] = co_await recv_from(max);
+    auto [data, from] = co_await receive(max, "datagram_socket::recv");
     co_return std::move(data);
 }
 
 task<std::pair<std::string, address>> datagram_socket::recv_from(std::size_t max) {
-    if (fd_ < 0) detail::throw_socket_error(EBADF, "recv (the socket is closed)", peer_);
-    busy_guard guard(receiving_, "datagram_socket.recv", describe());
+    return receive(max, "datagram_socket::recv_from");
+}
+
+task<std::pair<std::string, address>> datagram_socket::receive(std::size_t max, const char* operation) {
+    if (fd_ < 0) detail::throw_state_error(EBADF, detail::socket_kind::datagram_socket, describe(operation, "from"));
+    detail::busy_guard guard(receiving_, [&] { return describe(operation, "from") + ": another task is already receiving"; });
     std::string data(max, '\0');
     address from;
-    iovec v{data.data(), data.size()};
-    msghdr msg{};
-    msg.msg_name = from.data();
-    msg.msg_namelen = address::capacity;
-    msg.msg_iov = &v;
-    msg.msg_iovlen = 1;
-    detail::io_await op("datagram_socket.recv");
+    message m(data.data(), data.size(), from.data(), address::capacity);
+    detail::io_await op(operation);
     op.code = detail::io_opcode::recvmsg;
     op.fd = fd_;
-    op.buffer = &msg;
+    op.buffer = &m.header;
     const std::int64_t r = co_await op;
-    if (r < 0) detail::throw_socket_error(static_cast<int>(-r), "recv on", describe());
+    if (r < 0) detail::throw_socket_error(static_cast<int>(-r), describe(operation, "from"), std::string_view());
     data.resize(static_cast<std::size_t>(r));
-    from.resize(msg.msg_namelen);
+    from.resize(m.header.msg_namelen);
     co_return std::pair<std::string, address>(std::move(data), std::move(from));
 }
 
 address datagram_socket::local_address() const {
-    if (fd_ < 0) throw std::logic_error("datagram_socket.local_address: the socket is closed");
+    if (fd_ < 0) throw std::logic_error("datagram_socket::local_address: the socket is closed");
     address a;
     socklen_t size = address::capacity;
-    if (::getsockname(fd_, a.data(), &size) != 0) detail::throw_socket_error(errno, "getsockname", peer_);
+    if (::getsockname(fd_, a.data(), &size) != 0) detail::throw_socket_error(errno, "datagram_socket::local_address", std::string_view());
     a.resize(size);
     return a;
 }

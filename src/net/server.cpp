@@ -28,6 +28,7 @@
 #include <corio/context/with.hpp>
 
 #include "../runtime/debug_report.hpp"
+#include "stream_state.hpp"
 
 namespace corio::detail {
 
@@ -120,8 +121,7 @@ task<> serve_connection(server_state* st, int fd) {
     if (::getpeername(fd, peer.data(), &size) == 0) peer.resize(size);
     stream s;
     try {
-        s = stream(fd, peer, stream_limits{st->options.limit, 64 * 1024, 16 * 1024});
-        s.set_nodelay(true);  // as asyncio does for every TCP transport (a no-op on Unix sockets)
+        s = stream(fd, peer, stream_limits{st->options.limit, 64 * 1024, 16 * 1024});  // TCP_NODELAY on
     } catch (...) {
         close_socket(fd);
         throw;
@@ -217,21 +217,22 @@ task<> accept_loop(server_state* st, listener* l) {
 }
 
 int listen_on(const address& a, const server_options& options) {
-    const int fd = open_socket(a.family(), SOCK_STREAM, "listen on", &a);
+    const char* operation = a.family() == AF_UNIX ? "start_unix_server on" : "start_server on";
+    const int fd = open_socket(a.family(), SOCK_STREAM, operation, &a);
     const int one = 1;
     if (a.family() != AF_UNIX) {
         if (options.reuse_address) (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         if (options.reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
             const int e = errno;
             close_socket(fd);
-            throw_socket_error(e, "listen on (SO_REUSEPORT)", a);
+            throw_socket_error(e, std::string(operation) + " " + a.to_string() + " (SO_REUSEPORT)", std::string_view());
         }
         if (a.family() == AF_INET6) (void)::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     }
     if (::bind(fd, a.data(), a.size()) != 0 || ::listen(fd, options.backlog) != 0) {
         const int e = errno;
         close_socket(fd);
-        throw_socket_error(e, "listen on", a);
+        throw_socket_error(e, operation, a);
     }
     return fd;
 }
@@ -329,7 +330,7 @@ server::~server() {
 }
 
 task<server&> server::aenter() {
-    if (!state_) throw std::logic_error("server: aenter on an empty (moved-from) server");
+    if (!state_) throw std::logic_error("server::aenter: the server is empty (moved from)");
     co_return *this;
 }
 
@@ -339,7 +340,7 @@ task<> server::aexit(std::exception_ptr) {
 }
 
 task<> server::serve_forever() {
-    if (!state_) throw std::logic_error("server.serve_forever: an empty (moved-from) server");
+    if (!state_) throw std::logic_error("server::serve_forever: the server is empty (moved from)");
     detail::server_state* st = state_.get();
     while (!st->closing) {
         st->all_done.clear();
@@ -356,7 +357,7 @@ void server::close() noexcept {
 task<> server::wait_closed() {
     if (!state_) co_return;
     detail::server_state* st = state_.get();
-    if (!st->closing) throw std::logic_error("server.wait_closed: call close() first");
+    if (!st->closing) throw std::logic_error("server::wait_closed: call close() first");
     // Not interruptible: the handlers' exits are running (a Trio nursery's
     // exit waits the same way); a cancellation surfaces at the next await.
     while (st->fibers != 0) {
@@ -367,7 +368,7 @@ task<> server::wait_closed() {
 }
 
 std::uint16_t server::port() const {
-    if (!state_ || state_->listeners.empty()) throw std::logic_error("server.port: the server has no listening socket");
+    if (!state_ || state_->listeners.empty()) throw std::logic_error("server::port: the server has no listening socket");
     return state_->listeners.front()->where.port();
 }
 

@@ -97,7 +97,7 @@ struct tls_bio {
             if (made == nullptr || BIO_meth_set_write_ex(made, &write) != 1 ||
                 BIO_meth_set_read_ex(made, &read) != 1 || BIO_meth_set_ctrl(made, &ctrl) != 1 ||
                 BIO_meth_set_create(made, &create) != 1)
-                throw_context_error("tls: cannot create the stream BIO");
+                throw_context_error("tls_context: cannot create the stream BIO");
             return made;
         }();
         return m;
@@ -219,11 +219,11 @@ tls_session::tls_session(const tls_context& context, std::string_view server_hos
     ERR_clear_error();
     const tls_context_state& cx = *context.state();
     ssl_ = SSL_new(cx.ctx);
-    if (ssl_ == nullptr) throw_context_error("TLS with " + peer_name_ + ": SSL_new failed");
+    if (ssl_ == nullptr) throw_context_error("stream::start_tls with " + peer_name_ + ": SSL_new failed");
     BIO* bio = BIO_new(tls_bio::method());
     if (bio == nullptr) {
         SSL_free(ssl_);
-        throw_context_error("TLS with " + peer_name_ + ": BIO_new failed");
+        throw_context_error("stream::start_tls with " + peer_name_ + ": BIO_new failed");
     }
     BIO_set_data(bio, this);
     SSL_set_bio(ssl_, bio, bio);  // the SSL owns it (one reference for both directions)
@@ -235,7 +235,7 @@ tls_session::tls_session(const tls_context& context, std::string_view server_hos
     const std::string host(server_hostname);
     if (host.empty()) {
         SSL_free(ssl_);
-        throw std::invalid_argument("TLS with " + peer_name_ +
+        throw std::invalid_argument("stream::start_tls with " + peer_name_ +
                                     ": a client needs the server's host name to verify its certificate");
     }
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
@@ -244,13 +244,13 @@ tls_session::tls_session(const tls_context& context, std::string_view server_hos
         // carries names only (RFC 6066).
         if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) != 1) {
             SSL_free(ssl_);
-            throw_context_error("TLS with " + peer_name_ + ": cannot verify the address '" + host + "'");
+            throw_context_error("stream::start_tls with " + peer_name_ + ": cannot verify the address '" + host + "'");
         }
     } else {
         X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
         if (SSL_set1_host(ssl_, host.c_str()) != 1 || SSL_set_tlsext_host_name(ssl_, host.c_str()) != 1) {
             SSL_free(ssl_);
-            throw_context_error("TLS with " + peer_name_ + ": cannot use the host name '" + host + "'");
+            throw_context_error("stream::start_tls with " + peer_name_ + ": cannot use the host name '" + host + "'");
         }
     }
 }
@@ -269,7 +269,7 @@ std::span<char> tls_session::input_space() {
         if (capacity <= in_capacity_) {
             // Cannot happen: OpenSSL takes a whole record (under 17 KiB)
             // from a full buffer before it asks for more.
-            throw tls_error("TLS with " + peer_name_ + ": input buffer full");
+            throw tls_error("stream::start_tls with " + peer_name_ + ": input buffer full");
         }
         auto bigger = std::make_unique<char[]>(capacity);
         if (in_end_ > 0) std::memcpy(bigger.get(), in_.get(), in_end_);
@@ -312,10 +312,11 @@ bool tls_session::handshake() {
     const int r = SSL_do_handshake(ssl_);
     if (r == 1) return true;
     if (SSL_get_error(ssl_, r) == SSL_ERROR_WANT_READ && !in_eof_) return false;
-    fail("TLS handshake with", r);
+    fail("stream::start_tls with", r);
 }
 
-tls_session::read_status tls_session::read(char* into, std::size_t size, std::size_t& got) {
+tls_session::read_status tls_session::read(char* into, std::size_t size, std::size_t& got,
+                                           const char* operation) {
     ERR_clear_error();
     got = 0;
     const int r = SSL_read_ex(ssl_, into, size, &got);
@@ -327,7 +328,7 @@ tls_session::read_status tls_session::read(char* into, std::size_t size, std::si
         case SSL_ERROR_ZERO_RETURN:
             return read_status::eof;
         default:
-            fail("TLS read from", r);
+            fail(operation, r);
     }
 }
 
@@ -336,7 +337,7 @@ void tls_session::write(std::string_view plain) {
     while (!plain.empty()) {
         std::size_t written = 0;
         const int r = SSL_write_ex(ssl_, plain.data(), plain.size(), &written);
-        if (r != 1) fail("TLS write to", r);
+        if (r != 1) fail("stream::write to", r);
         plain.remove_prefix(written);
     }
 }

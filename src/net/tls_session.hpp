@@ -33,7 +33,8 @@ struct tls_context_state {
 class tls_session {
 public:
     /// `out` receives the ciphertext to send; it must outlive the session.
-    /// `peer_name` names the peer in errors. A client verifies
+    /// `peer_name` names the peer in errors, which name the stream's call
+    /// ("stream::start_tls with example.com (1.2.3.4:443): reason"). A client verifies
     /// `server_hostname` (a name or an address literal) and sends it as SNI.
     tls_session(const tls_context& context, std::string_view server_hostname, std::string& out,
                 std::string peer_name);
@@ -54,8 +55,9 @@ public:
     /// True once the handshake is complete; false: it needs more input.
     bool handshake();
     enum class read_status { data, want_input, eof };
-    /// Decrypts into `into`; `got` bytes on `data`.
-    read_status read(char* into, std::size_t size, std::size_t& got);
+    /// Decrypts into `into`; `got` bytes on `data`. `operation` names the
+    /// stream's call in errors ("stream::readline from").
+    read_status read(char* into, std::size_t size, std::size_t& got, const char* operation);
     /// Encrypts all of `plain` into the send buffer.
     void write(std::string_view plain);
     /// Queues close_notify (once).

@@ -1,4 +1,5 @@
-// Servers under load and under attack, on both backends (API.md section 9):
+// Servers under load and under attack, on both backends (docs/reference.md,
+// Networking):
 // 10 000 concurrent connections and what each costs, running out of
 // descriptors while accepting (in a child process with a low RLIMIT_NOFILE),
 // max_connections, a handler's exception, closing a server while handlers

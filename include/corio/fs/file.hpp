@@ -1,4 +1,4 @@
-// corio/fs/file.hpp: open() and file, aiofiles for C++ (API.md section 8).
+// corio/fs/file.hpp: open() and file, aiofiles for C++ (docs/reference.md, Files).
 //
 //   co_await corio::with(corio::open("example.txt", "w"), [](corio::file& f) {
 //       return f.write("Hello, world!");

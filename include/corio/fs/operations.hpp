@@ -1,5 +1,5 @@
 // corio/fs/operations.hpp: corio::fs, aiofiles.os and pathlib's one-liners
-// (API.md section 8), each a task.
+// (docs/reference.md, Files), each a task.
 //
 //   if (!co_await corio::fs::exists("out")) co_await corio::fs::makedirs("out/logs");
 //   co_await corio::fs::write_file("out/logs/a.txt", "hello\n");

@@ -1,4 +1,4 @@
-// corio/net/datagram.hpp: UDP sockets (API.md section 9).
+// corio/net/datagram.hpp: UDP sockets (docs/reference.md, Networking).
 //
 //   auto server = co_await corio::datagram_socket::bind("127.0.0.1", 0);
 //   auto [data, from] = co_await server.recv_from();
@@ -13,9 +13,12 @@
 // an error: put a `timeout` around a receive that may never come. On a
 // connected socket, an ICMP "port unreachable" from the peer surfaces as
 // ECONNREFUSED at the next receive or send. One task receives and one sends
-// at a time. Failures are std::system_error naming the operation and the
-// address; the socket is closed by close() or its destructor (debug mode
-// reports one destroyed without close(), as asyncio's "unclosed transport").
+// at a time (another is std::logic_error). Failures are std::system_error
+// naming the call and the address ("datagram_socket::send_to 127.0.0.1:9:
+// Connection refused"; "datagram_socket::recv_from: the socket is closed",
+// code EBADF). The socket is closed by close() or its destructor (debug
+// mode reports one destroyed without close(), as asyncio's "unclosed
+// transport").
 #pragma once
 
 #include <cstddef>
@@ -60,7 +63,9 @@ public:
 
 private:
     datagram_socket(int fd, address peer) noexcept : fd_(fd), peer_(std::move(peer)) {}
-    std::string describe() const;
+    // "<operation> to|from PEER" when connected, else "<operation> on LOCAL".
+    std::string describe(std::string_view operation, const char* preposition) const;
+    task<std::pair<std::string, address>> receive(std::size_t max, const char* operation);
     void drop() noexcept;  // closes, reporting (debug mode) that close() was not called
     int fd_ = -1;
     address peer_;

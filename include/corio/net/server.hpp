@@ -1,5 +1,5 @@
 // corio/net/server.hpp: start_server and start_unix_server (asyncio's
-// start_server), API.md section 9.
+// start_server), docs/reference.md, Networking.
 //
 //   auto srv = co_await corio::start_server(
 //       [](corio::stream s) -> corio::task<> {

@@ -1,5 +1,7 @@
-// corio/net/stream.hpp: open_connection and stream, asyncio's streams for
-// C++ (API.md section 9).
+// corio/net/stream.hpp: stream, asyncio's StreamReader and StreamWriter
+// for C++ (docs/reference.md, Networking). open_connection, which gives
+// one, is in corio/net/connect.hpp (included here); start_server in
+// server.hpp.
 //
 //   co_await corio::with(corio::open_connection("127.0.0.1", port),
 //       [](corio::stream& s) -> corio::task<> {
@@ -29,8 +31,9 @@
 // (except while an exception unwinds, since C++ cannot await close() in a
 // catch handler: there the destructor is the cleanup).
 //
-// Failures are std::system_error naming the operation and the peer
-// ("read from 127.0.0.1:8080: Connection reset by peer"); SIGPIPE is never
+// Failures are std::system_error naming the call and the peer
+// ("stream::read from 127.0.0.1:8080: Connection reset by peer"; a closed
+// stream: "...: the stream is closed", code EBADF); SIGPIPE is never
 // raised. A read or write cancelled in flight loses nothing: data that had
 // arrived stays buffered for the next read.
 //
@@ -74,7 +77,8 @@ struct stream_limits {
 class stream {
 public:
     stream() noexcept;
-    /// Adopts a connected non-blocking socket (what accept or connect gave).
+    /// Adopts a connected non-blocking socket (what accept or connect gave);
+    /// sets TCP_NODELAY when `peer` is an IPv4 or IPv6 address.
     stream(int fd, address peer, stream_limits limits = {});
     stream(stream&& other) noexcept;
     stream& operator=(stream&& other) noexcept;
@@ -128,8 +132,10 @@ public:
     /// bytes already received count as the peer's first TLS bytes. A client
     /// context verifies `server_hostname` (a name or an address literal; for
     /// a TCP stream it defaults to the peer's address). A failed or
-    /// cancelled handshake aborts the stream and throws (tls_error naming
-    /// the peer and OpenSSL's reason, or the cancellation).
+    /// cancelled handshake aborts the stream and throws: tls_error naming
+    /// the peer and the reason (OpenSSL's, or the connection closed, reset
+    /// or already closed before), or the cancellation. std::logic_error for
+    /// a misuse (already TLS, another task reading).
     task<> start_tls(tls_context context, std::string server_hostname = std::string());
     bool is_tls() const noexcept;
     /// The protocol ALPN chose ("" if none or not TLS).
@@ -140,7 +146,7 @@ public:
     // ---- the socket
     const address& peer_address() const;
     address local_address() const;
-    /// TCP_NODELAY (on by default, as asyncio does).
+    /// TCP_NODELAY (on by default, as asyncio does; a no-op on Unix sockets).
     void set_nodelay(bool on);
     const stream_limits& limits() const;
     bool is_closed() const noexcept;
@@ -151,59 +157,7 @@ private:
     std::unique_ptr<detail::stream_state> state_;
 };
 
-/// open_connection's options.
-struct connect_options {
-    /// Gives up connecting (all addresses, resolving included) after this
-    /// long: std::system_error with ETIMEDOUT naming the host.
-    std::optional<std::chrono::milliseconds> connect_timeout;
-    /// Bind the socket here before connecting.
-    std::optional<address> local_address;
-    /// RFC 8305: when a name has several addresses, the next attempt starts
-    /// after this delay or when the previous one fails, first to connect wins.
-    std::chrono::milliseconds happy_eyeballs_delay{250};
-    /// How a host name is resolved: family, timeout, name servers (the
-    /// connect_timeout covers resolving too).
-    resolve_options resolve{};
-    stream_limits limits{};
-    /// Connect with TLS (usually tls_context::client()).
-    std::optional<tls_context> tls;
-    /// The name the server's certificate must carry and SNI sends; empty:
-    /// the host given to open_connection (required for Unix sockets).
-    std::string server_hostname;
-    /// A handshake not done within this is a tls_error (asyncio's
-    /// ssl_handshake_timeout).
-    std::chrono::milliseconds tls_handshake_timeout{60'000};
-};
-
-namespace detail {
-task<stream> connect_tcp(std::string host, std::uint16_t port, connect_options options);
-task<stream> connect_unix(std::string path, connect_options options);
-/// start_tls bounded by `limit` (a tls_error when it passes).
-task<> handshake_within(stream& s, tls_context context, std::string server_hostname,
-                        std::chrono::milliseconds limit);
-}  // namespace detail
-
-/// What open_connection() gives: an async context manager (aenter: stream&,
-/// aexit: close) that can also be awaited for a stream you close yourself.
-class connection_opener {
-public:
-    explicit connection_opener(task<stream> connect) noexcept : connect_(std::move(connect)) {}
-
-    task<stream&> aenter();
-    task<> aexit(std::exception_ptr error);
-    auto operator co_await() && { return std::move(connect_).operator co_await(); }
-
-private:
-    task<stream> connect_;
-    std::optional<stream> stream_;
-};
-
-// The defaults are `connect_options()`, not `{}`: g++ 12 copies a braced
-// default argument bitwise when the call stands in a co_await expression
-// (an empty std::string member then points into the caller's frame).
-/// asyncio.open_connection: `host` is a name or a literal address.
-connection_opener open_connection(std::string host, std::uint16_t port, connect_options options = connect_options());
-/// asyncio.open_unix_connection.
-connection_opener open_unix_connection(std::string path, connect_options options = connect_options());
-
 }  // namespace corio
+
+// open_connection, which most users of a stream start from.
+#include <corio/net/connect.hpp>

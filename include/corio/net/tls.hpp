@@ -1,5 +1,5 @@
 // corio/net/tls.hpp: tls_context, the TLS settings a stream or a server uses
-// (Python's ssl.SSLContext), API.md section 9.
+// (Python's ssl.SSLContext), docs/reference.md, Networking.
 //
 //   auto ctx = corio::tls_context::client();          // system CAs, host name checked
 //   co_await corio::with(corio::open_connection("example.com", 443, {.tls = ctx}),
