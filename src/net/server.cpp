@@ -27,7 +27,7 @@
 #include <corio/time/timeout.hpp>
 #include <corio/context/with.hpp>
 
-#include "../runtime/debug_report.hpp"
+#include "../runtime/report_names.hpp"
 #include "stream_state.hpp"
 
 namespace corio::detail {

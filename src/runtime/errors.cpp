@@ -2,6 +2,7 @@
 // sub-exception described), describe() for reports, is_cancellation(), and
 // detail::throw_cancelled for the detail headers that cannot include errors.hpp.
 #include <corio/errors.hpp>
+#include <corio/detail/fiber.hpp>
 
 #include <cxxabi.h>
 
@@ -34,7 +35,15 @@ exception_group::exception_group(std::vector<std::exception_ptr> errors)
     : errors_(std::move(errors)), message_(group_message(errors_)) {}
 
 namespace detail {
+
 void throw_cancelled() { throw cancelled_error{}; }
+
+void throw_outside_task(operation_name op) {
+    std::string what = op.type;
+    if (op.member != nullptr) (what += "::") += op.member;
+    throw std::logic_error(what + ": not inside a task run by corio::run");
+}
+
 }  // namespace detail
 
 bool is_cancellation(const std::exception_ptr& e) noexcept {

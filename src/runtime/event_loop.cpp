@@ -14,8 +14,14 @@
 
 #include <corio/errors.hpp>
 
-#include "debug_report.hpp"
+#include "report_names.hpp"
 #include "signal_registry.hpp"
+
+namespace corio {
+
+backend_kind current_backend() { return detail::event_loop::current("current_backend").kind(); }
+
+}  // namespace corio
 
 namespace corio::detail {
 

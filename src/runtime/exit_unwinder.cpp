@@ -8,7 +8,7 @@
 
 #include <cstdio>
 
-#include "debug_report.hpp"
+#include "report_names.hpp"
 
 namespace corio::detail {
 

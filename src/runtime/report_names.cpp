@@ -1,55 +1,13 @@
+// How debug reports name code (report_names.hpp): a compiler's function
+// name shortened to what a reader recognizes ("corio::task<int>
+// {anonymous}::work(int)" -> "work"), and "file:line in function".
 #include <cstdio>
-#include <exception>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
-#include <corio/detail/event_loop.hpp>
-#include <corio/runtime/run_options.hpp>
+#include "report_names.hpp"
 
-#include "debug_report.hpp"
-
-namespace corio {
-
-backend_kind current_backend() { return detail::event_loop::current("current_backend").kind(); }
-
-namespace detail {
-
-void throw_outside_task(operation_name op) {
-    std::string what = op.type;
-    if (op.member != nullptr) (what += "::") += op.member;
-    throw std::logic_error(what + ": not inside a task run by corio::run");
-}
-
-bool debug_enabled() noexcept { return tls_loop != nullptr && tls_loop->debug(); }
-
-bool report_unclosed() noexcept {
-    return tls_quiet_drops == 0 && debug_enabled() && std::uncaught_exceptions() == 0;
-}
-
-void report_destroyed_while_suspended(const char* what, void* frame) noexcept {
-    if (debug_enabled()) std::fprintf(stderr, "corio debug: %s destroyed while suspended (frame %p)\n", what, frame);
-}
-
-void destroy_unfinished_task(std::coroutine_handle<> frame, const promise_base& promise) noexcept {
-    if (!promise.continuation && !frame.done()) {
-        // Never started: neither awaited nor handed to spawn, gather or run.
-        if (tls_quiet_drops == 0 && debug_enabled()) {
-            std::fprintf(stderr, "corio debug: coroutine ");
-            print_origin(stderr, promise.origin());
-            std::fprintf(stderr, " was never awaited\n");
-        }
-        quiet_drops quiet;  // its parameters (tasks, streams) go with it unused
-        frame.destroy();
-        return;
-    }
-    if (!frame.done() && debug_enabled()) {
-        std::fprintf(stderr, "corio debug: task ");
-        print_origin(stderr, promise.origin());
-        std::fprintf(stderr, " destroyed while suspended (frame %p)\n", frame.address());
-    }
-    frame.destroy();
-}
+namespace corio::detail {
 
 namespace {
 
@@ -156,5 +114,4 @@ void print_origin(std::FILE* out, const coroutine_origin& origin) noexcept {
     else if (origin.line() != 0) std::fprintf(out, " (line %u)", static_cast<unsigned>(origin.line()));
 }
 
-}  // namespace detail
-}  // namespace corio
+}  // namespace corio::detail

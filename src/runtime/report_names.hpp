@@ -1,5 +1,5 @@
 // How debug reports name a coroutine: "'work' (dbg.cpp:12)", from the
-// coroutine_origin its promise recorded (src/runtime/debug.cpp).
+// coroutine_origin its promise recorded (src/runtime/report_names.cpp).
 #pragma once
 
 #include <cstdio>
