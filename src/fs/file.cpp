@@ -184,10 +184,10 @@ struct file::use {
 
 file::use file::begin(const char* operation, bool reading, bool writing) {
     if (fd_ < 0)
-        throw std::logic_error(std::string(operation) + ": '" + path_.string() + "' is closed");
+        throw std::logic_error(std::string(operation) + " '" + path_.string() + "': the file is closed");
     if (busy_)
-        throw std::logic_error(std::string(operation) + ": '" + path_.string() +
-                               "' is in use by another operation (a file serves one task at a time)");
+        throw std::logic_error(std::string(operation) + " '" + path_.string() +
+                               "': in use by another operation (a file serves one task at a time)");
     if (reading && !mode_.readable) fail(operation, EBADF);
     if (writing && !mode_.writable) fail(operation, EBADF);
     busy_ = true;
@@ -253,7 +253,7 @@ void file::drop_read_ahead() {
     if (unread == 0) return;
     if (positional_) pos_ -= static_cast<std::int64_t>(unread);
     else if (::lseek(fd_, -static_cast<off_t>(unread), SEEK_CUR) < 0 && errno != ESPIPE)
-        fail("file.seek", errno);
+        fail("file::seek", errno);
 }
 
 // Refills the read-ahead; false at EOF.
@@ -268,8 +268,11 @@ task<bool> file::fill_buffer(const char* operation) {
 
 // ------------------------------------------------------------ reading
 
-task<std::size_t> file::read_into(std::span<char> into) {
-    auto guard = begin("file.read_into", true, false);
+task<std::size_t> file::read_into(std::span<char> into) { return read_into(into, "file::read_into"); }
+
+// read_into and read(n), each naming itself in its errors.
+task<std::size_t> file::read_into(std::span<char> into, const char* operation) {
+    auto guard = begin(operation, true, false);
     std::size_t done = 0;
     // What the read-ahead holds comes first.
     if (const std::size_t buffered = read_end_ - read_begin_; buffered > 0) {
@@ -278,17 +281,17 @@ task<std::size_t> file::read_into(std::span<char> into) {
         read_begin_ += n;
         done = n;
     }
-    if (done < into.size() && write_size_ > 0) co_await flush_buffer("file.read_into");
+    if (done < into.size() && write_size_ > 0) co_await flush_buffer(operation);
     while (done < into.size()) {
         const std::size_t want = into.size() - done;
         if (want < buffer_size) {  // small: through the buffer, one kernel read per 64 KiB
-            if (!co_await fill_buffer("file.read_into")) break;
+            if (!co_await fill_buffer(operation)) break;
             const std::size_t n = std::min(read_end_, want);
             std::memcpy(into.data() + done, buffer_.get(), n);
             read_begin_ = n;
             done += n;
         } else {  // large: straight into the caller's memory
-            const std::size_t n = co_await kernel_read(into.data() + done, want, "file.read_into");
+            const std::size_t n = co_await kernel_read(into.data() + done, want, operation);
             if (n == 0) break;
             done += n;
         }
@@ -303,14 +306,14 @@ task<std::size_t> file::read_into(std::span<std::byte> into) {
 task<std::string> file::read(std::size_t n) {
     std::string out;
     out.resize(n);
-    const std::size_t got = co_await read_into(std::span<char>(out.data(), n));
+    const std::size_t got = co_await read_into(std::span<char>(out.data(), n), "file::read");
     out.resize(got);
     co_return out;
 }
 
 task<std::string> file::read() {
-    auto guard = begin("file.read", true, false);
-    if (write_size_ > 0) co_await flush_buffer("file.read");
+    auto guard = begin("file::read", true, false);
+    if (write_size_ > 0) co_await flush_buffer("file::read");
     std::string out(buffer_ ? std::string_view(buffer_.get() + read_begin_, read_end_ - read_begin_)
                             : std::string_view());
     read_begin_ = read_end_ = 0;
@@ -332,7 +335,7 @@ task<std::string> file::read() {
     for (;;) {
         if (used == out.size()) out.resize(out.size() * 2);
         const std::size_t want = out.size() - used;
-        const std::size_t n = co_await kernel_read(out.data() + used, want, "file.read");
+        const std::size_t n = co_await kernel_read(out.data() + used, want, "file::read");
         if (n == 0) break;
         used += n;
         // A short read that reaches the size the file had before it is EOF
@@ -360,7 +363,7 @@ bool file::take_buffered_line(std::string_view& line) noexcept {
 
 // Appends the next line to `line`; false at EOF with nothing read.
 task<bool> file::read_line_into(std::string& line) {
-    auto guard = begin("file.readline", true, false);
+    auto guard = begin("file::readline", true, false);
     bool any = false;
     for (;;) {
         const char* begin = buffer_ ? buffer_.get() + read_begin_ : nullptr;
@@ -374,7 +377,7 @@ task<bool> file::read_line_into(std::string& line) {
             any = true;
             if (nl != nullptr) co_return true;
         }
-        if (!co_await fill_buffer("file.readline")) co_return any;
+        if (!co_await fill_buffer("file::readline")) co_return any;
     }
 }
 
@@ -389,7 +392,7 @@ async_generator<std::string_view> file::lines() {
     std::string_view line;
     for (;;) {
         if (busy_ || fd_ < 0) {
-            begin("file.lines", true, false);  // throws the right error
+            begin("file::lines", true, false);  // throws the right error
         }
         if (!take_buffered_line(line)) {
             spill.clear();
@@ -403,7 +406,7 @@ async_generator<std::string_view> file::lines() {
 // ------------------------------------------------------------ writing
 
 task<> file::write(std::string_view data) {
-    auto guard = begin("file.write", false, true);
+    auto guard = begin("file::write", false, true);
     size_at_open_ = -1;
     if (read_end_ != read_begin_) drop_read_ahead();
     read_begin_ = read_end_ = 0;
@@ -411,48 +414,48 @@ task<> file::write(std::string_view data) {
         if (!buffer_) buffer_ = std::make_unique<char[]>(buffer_size);
         std::memcpy(buffer_.get() + write_size_, data.data(), data.size());
         write_size_ += data.size();
-        if (write_size_ == buffer_size) co_await flush_buffer("file.write");
+        if (write_size_ == buffer_size) co_await flush_buffer("file::write");
         co_return;
     }
-    if (write_size_ > 0) co_await flush_buffer("file.write");
+    if (write_size_ > 0) co_await flush_buffer("file::write");
     if (data.size() < buffer_size) {
         std::memcpy(buffer_.get(), data.data(), data.size());
         write_size_ = data.size();
         co_return;
     }
-    co_await kernel_write(data.data(), data.size(), -1, "file.write");
+    co_await kernel_write(data.data(), data.size(), -1, "file::write");
 }
 
 task<> file::flush() {
-    auto guard = begin("file.flush", false, false);
-    if (write_size_ > 0) co_await flush_buffer("file.flush");
+    auto guard = begin("file::flush", false, false);
+    if (write_size_ > 0) co_await flush_buffer("file::flush");
 }
 
 task<> file::sync() {
-    auto guard = begin("file.sync", false, false);
-    if (write_size_ > 0) co_await flush_buffer("file.sync");
-    detail::io_await op("file.sync");
+    auto guard = begin("file::sync", false, false);
+    if (write_size_ > 0) co_await flush_buffer("file::sync");
+    detail::io_await op("file::sync");
     op.code = detail::io_opcode::fsync;
     op.fd = fd_;
     const std::int64_t r = co_await op;
-    if (r < 0) fail("file.sync", static_cast<int>(-r));
+    if (r < 0) fail("file::sync", static_cast<int>(-r));
 }
 
 // ------------------------------------------------------------ positional
 
 task<std::string> file::pread(std::size_t n, std::int64_t offset) {
-    auto guard = begin("file.pread", true, false);
-    if (offset < 0) fail("file.pread", EINVAL);
-    if (write_size_ > 0) co_await flush_buffer("file.pread");
+    auto guard = begin("file::pread", true, false);
+    if (offset < 0) fail("file::pread", EINVAL);
+    if (write_size_ > 0) co_await flush_buffer("file::pread");
     std::string out;
     out.resize(n);
     std::size_t done = 0;
     while (done < n) {
-        detail::io_await op("file.pread");
+        detail::io_await op("file::pread");
         prepare_rw(op, detail::io_opcode::read, fd_, pollable_, out.data() + done, n - done,
                    offset + static_cast<std::int64_t>(done));
         const std::int64_t r = co_await op;
-        if (r < 0) fail("file.pread", static_cast<int>(-r));
+        if (r < 0) fail("file::pread", static_cast<int>(-r));
         if (r == 0) break;
         done += static_cast<std::size_t>(r);
     }
@@ -461,29 +464,29 @@ task<std::string> file::pread(std::size_t n, std::int64_t offset) {
 }
 
 task<> file::pwrite(std::string_view data, std::int64_t offset) {
-    auto guard = begin("file.pwrite", false, true);
-    if (offset < 0) fail("file.pwrite", EINVAL);
-    if (write_size_ > 0) co_await flush_buffer("file.pwrite");
+    auto guard = begin("file::pwrite", false, true);
+    if (offset < 0) fail("file::pwrite", EINVAL);
+    if (write_size_ > 0) co_await flush_buffer("file::pwrite");
     // The read-ahead may hold what we overwrite.
     if (read_end_ != read_begin_) drop_read_ahead();
-    co_await kernel_write(data.data(), data.size(), offset, "file.pwrite");
+    co_await kernel_write(data.data(), data.size(), offset, "file::pwrite");
 }
 
 task<std::int64_t> file::seek(std::int64_t offset, int whence) {
-    auto guard = begin("file.seek", false, false);
+    auto guard = begin("file::seek", false, false);
     if (whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END)
-        throw std::invalid_argument("file.seek: whence " + std::to_string(whence) +
+        throw std::invalid_argument("file::seek: whence " + std::to_string(whence) +
                                     " is not SEEK_SET, SEEK_CUR or SEEK_END");
-    if (write_size_ > 0) co_await flush_buffer("file.seek");
+    if (write_size_ > 0) co_await flush_buffer("file::seek");
     if (positional_) {
         std::int64_t base = 0;
         if (whence == SEEK_CUR) base = pos_ - static_cast<std::int64_t>(read_end_ - read_begin_);
         if (whence == SEEK_END) {
             struct stat st {};
-            if (::fstat(fd_, &st) != 0) fail("file.seek", errno);
+            if (::fstat(fd_, &st) != 0) fail("file::seek", errno);
             base = st.st_size;
         }
-        if (base + offset < 0) fail("file.seek", EINVAL);
+        if (base + offset < 0) fail("file::seek", EINVAL);
         read_begin_ = read_end_ = 0;
         pos_ = base + offset;
         co_return pos_;
@@ -491,30 +494,30 @@ task<std::int64_t> file::seek(std::int64_t offset, int whence) {
     if (whence == SEEK_CUR) offset -= static_cast<std::int64_t>(read_end_ - read_begin_);
     read_begin_ = read_end_ = 0;
     const off_t at = ::lseek(fd_, offset, whence);
-    if (at < 0) fail("file.seek", errno);
+    if (at < 0) fail("file::seek", errno);
     co_return at;
 }
 
 task<std::int64_t> file::tell() {
-    auto guard = begin("file.tell", false, false);
-    co_return kernel_position("file.tell") - static_cast<std::int64_t>(read_end_ - read_begin_) +
+    auto guard = begin("file::tell", false, false);
+    co_return kernel_position("file::tell") - static_cast<std::int64_t>(read_end_ - read_begin_) +
         static_cast<std::int64_t>(write_size_);
 }
 
 task<> file::truncate(std::int64_t size) {
-    auto guard = begin("file.truncate", false, true);
-    if (size < 0) fail("file.truncate", EINVAL);
-    if (write_size_ > 0) co_await flush_buffer("file.truncate");
+    auto guard = begin("file::truncate", false, true);
+    if (size < 0) fail("file::truncate", EINVAL);
+    if (write_size_ > 0) co_await flush_buffer("file::truncate");
     if (read_end_ != read_begin_) drop_read_ahead();
     // No ring operation for ftruncate on the kernels we target: it is quick
     // on local filesystems, so it runs here.
-    if (::ftruncate(fd_, size) != 0) fail("file.truncate", errno);
+    if (::ftruncate(fd_, size) != 0) fail("file::truncate", errno);
 }
 
 task<std::int64_t> file::size() {
-    auto guard = begin("file.size", false, false);
+    auto guard = begin("file::size", false, false);
     struct statx stx {};
-    detail::io_await op("file.size");
+    detail::io_await op("file::size");
     op.code = detail::io_opcode::statx;
     op.fd = fd_;
     op.path = "";
@@ -522,23 +525,23 @@ task<std::int64_t> file::size() {
     op.mode = STATX_SIZE;
     op.statx_buffer = &stx;
     const std::int64_t r = co_await op;
-    if (r < 0) fail("file.size", static_cast<int>(-r));
+    if (r < 0) fail("file::size", static_cast<int>(-r));
     std::int64_t size = static_cast<std::int64_t>(stx.stx_size);
     if (write_size_ > 0) {
         // Appended data lands at the end, wherever the position is.
         size = mode_.append ? size + static_cast<std::int64_t>(write_size_)
-                            : std::max(size, kernel_position("file.size") + static_cast<std::int64_t>(write_size_));
+                            : std::max(size, kernel_position("file::size") + static_cast<std::int64_t>(write_size_));
     }
     co_return size;
 }
 
 task<> file::close() {
     if (fd_ < 0) co_return;  // closing twice is harmless
-    if (busy_) begin("file.close", false, false);  // throws: in use
+    if (busy_) begin("file::close", false, false);  // throws: in use
     busy_ = true;
     std::exception_ptr flush_error;
     try {
-        if (write_size_ > 0) co_await flush_buffer("file.close");
+        if (write_size_ > 0) co_await flush_buffer("file::close");
     } catch (...) {
         flush_error = std::current_exception();
     }
@@ -557,13 +560,13 @@ task<> file::close() {
         }
     }
     read_begin_ = read_end_ = 0;
-    detail::io_await op("file.close");
+    detail::io_await op("file::close");
     op.code = detail::io_opcode::close;
     op.fd = std::exchange(fd_, -1);
     op.cancellable = false;  // the descriptor is released whatever happens
     op.quick_close = !mode_.writable;
     const std::int64_t r = co_await op;
-    if (r < 0 && r != -EINTR) fail("file.close", static_cast<int>(-r));
+    if (r < 0 && r != -EINTR) fail("file::close", static_cast<int>(-r));
 }
 
 // ------------------------------------------------------------ open
@@ -596,7 +599,7 @@ task<file> open_file(std::filesystem::path path, open_mode mode, corio::source_l
 }  // namespace detail
 
 task<file&> file_opener::aenter() {
-    if (file_) throw std::logic_error("open: this opener was already entered");
+    if (file_) throw std::logic_error("file_opener::aenter: this opener was already entered");
     file_.emplace(co_await detail::open_file(path_, mode_, where_));
     co_return *file_;
 }

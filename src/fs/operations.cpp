@@ -43,7 +43,7 @@ std::chrono::system_clock::time_point time_of(const statx_timestamp& t) noexcept
 
 // statx of `path`; 0 or -errno.
 task<std::int64_t> raw_stat(const std::filesystem::path& path, struct statx& into) {
-    detail::io_await op("fs.stat");
+    detail::io_await op("fs::stat");
     op.code = detail::io_opcode::statx;
     op.fd = AT_FDCWD;
     op.path = path.c_str();
@@ -68,7 +68,7 @@ task<std::int64_t> path_op(detail::io_opcode code, const char* operation, const 
 
 task<file_status> stat(std::filesystem::path path) {
     struct statx stx {};
-    if (const std::int64_t r = co_await raw_stat(path, stx); r < 0) fail("fs.stat", path, static_cast<int>(-r));
+    if (const std::int64_t r = co_await raw_stat(path, stx); r < 0) fail("fs::stat", path, static_cast<int>(-r));
     file_status s;
     s.type = type_of(stx.stx_mode);
     s.permissions = static_cast<std::filesystem::perms>(stx.stx_mode & 07777);
@@ -99,19 +99,19 @@ task<bool> is_dir(std::filesystem::path path) {
 }
 
 task<> remove(std::filesystem::path path) {
-    const std::int64_t r = co_await path_op(detail::io_opcode::unlinkat, "fs.remove", path, 0, 0);
-    if (r < 0) fail("fs.remove", path, static_cast<int>(-r));
+    const std::int64_t r = co_await path_op(detail::io_opcode::unlinkat, "fs::remove", path, 0, 0);
+    if (r < 0) fail("fs::remove", path, static_cast<int>(-r));
 }
 
 task<> rmdir(std::filesystem::path path) {
-    const std::int64_t r = co_await path_op(detail::io_opcode::unlinkat, "fs.rmdir", path, AT_REMOVEDIR, 0);
-    if (r < 0) fail("fs.rmdir", path, static_cast<int>(-r));
+    const std::int64_t r = co_await path_op(detail::io_opcode::unlinkat, "fs::rmdir", path, AT_REMOVEDIR, 0);
+    if (r < 0) fail("fs::rmdir", path, static_cast<int>(-r));
 }
 
 task<> mkdir(std::filesystem::path path, std::filesystem::perms mode) {
     const std::int64_t r =
-        co_await path_op(detail::io_opcode::mkdirat, "fs.mkdir", path, 0, static_cast<std::uint32_t>(mode));
-    if (r < 0) fail("fs.mkdir", path, static_cast<int>(-r));
+        co_await path_op(detail::io_opcode::mkdirat, "fs::mkdir", path, 0, static_cast<std::uint32_t>(mode));
+    if (r < 0) fail("fs::mkdir", path, static_cast<int>(-r));
 }
 
 task<> makedirs(std::filesystem::path path, bool exist_ok, std::filesystem::perms mode) {
@@ -132,19 +132,19 @@ task<> makedirs(std::filesystem::path path, bool exist_ok, std::filesystem::perm
         if (partial == target.root_path() || part == "." || part == "..") continue;
         const bool leaf = partial == last;
         const std::int64_t r =
-            co_await path_op(detail::io_opcode::mkdirat, "fs.makedirs", partial, 0, static_cast<std::uint32_t>(mode));
+            co_await path_op(detail::io_opcode::mkdirat, "fs::makedirs", partial, 0, static_cast<std::uint32_t>(mode));
         if (r == 0) continue;
         if (r == -EEXIST) {
-            if (leaf && !exist_ok) fail("fs.makedirs", path, EEXIST);
-            if (!co_await is_dir(partial)) fail("fs.makedirs", partial, leaf ? EEXIST : ENOTDIR);
+            if (leaf && !exist_ok) fail("fs::makedirs", path, EEXIST);
+            if (!co_await is_dir(partial)) fail("fs::makedirs", partial, leaf ? EEXIST : ENOTDIR);
             continue;
         }
-        fail("fs.makedirs", partial, static_cast<int>(-r));
+        fail("fs::makedirs", partial, static_cast<int>(-r));
     }
 }
 
 task<> rename(std::filesystem::path from, std::filesystem::path to) {
-    detail::io_await op("fs.rename");
+    detail::io_await op("fs::rename");
     op.code = detail::io_opcode::renameat;
     op.fd = AT_FDCWD;
     op.path = from.c_str();
@@ -152,7 +152,7 @@ task<> rename(std::filesystem::path from, std::filesystem::path to) {
     op.path2 = to.c_str();
     const std::int64_t r = co_await op;
     if (r < 0)
-        throw std::filesystem::filesystem_error("fs.rename", from, to,
+        throw std::filesystem::filesystem_error("fs::rename", from, to,
                                                 std::error_code(static_cast<int>(-r), std::generic_category()));
 }
 
@@ -160,7 +160,7 @@ task<std::vector<std::string>> listdir(std::filesystem::path path) {
     // The ring has no getdents: a pool thread reads the directory.
     auto list = [](const std::filesystem::path& p) -> std::vector<std::string> {
         DIR* dir = ::opendir(p.c_str());
-        if (dir == nullptr) fail("fs.listdir", p, errno);
+        if (dir == nullptr) fail("fs::listdir", p, errno);
         std::vector<std::string> names;
         errno = 0;
         while (const dirent* e = ::readdir(dir)) {
@@ -169,7 +169,7 @@ task<std::vector<std::string>> listdir(std::filesystem::path path) {
         }
         const int error = errno;
         ::closedir(dir);
-        if (error != 0) fail("fs.listdir", p, error);
+        if (error != 0) fail("fs::listdir", p, error);
         return names;
     };
     co_return co_await to_thread(list, std::move(path));

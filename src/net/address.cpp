@@ -56,7 +56,7 @@ std::optional<address> address::parse(std::string_view host, std::uint16_t port)
 address address::unix_path(std::string_view path) {
     sockaddr_un un{};
     if (path.empty() || path.size() >= sizeof un.sun_path)
-        throw std::invalid_argument("unix socket path '" + std::string(path) + "': must be 1 to " +
+        throw std::invalid_argument("address::unix_path '" + std::string(path) + "': a socket path is 1 to " +
                                     std::to_string(sizeof un.sun_path - 1) + " bytes");
     un.sun_family = AF_UNIX;
     std::memcpy(un.sun_path, path.data(), path.size());

@@ -24,6 +24,7 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -262,6 +263,33 @@ TEST_P(fs_errors, reading_a_file_opened_w_is_ebadf) {
     expect_failure(read_all, EBADF, p, "read() of 'w'");
     expect_failure(read_n, EBADF, p, "read(1) of 'w'");
     EXPECT_EQ(slurp(p), "abc");
+}
+
+// Errors name the call as type::member (file::read, not file.read), then the
+// path; filesystem_error's what() puts the path last, in brackets.
+TEST_P(fs_errors, errors_name_the_call_and_the_path) {
+    const auto p = path("named");
+    fs_failure read_all, read_n, read_into;
+    std::string closed;
+    run([&]() -> corio::task<> {
+        corio::file f = co_await corio::open(p, "w");
+        read_all = co_await failure_of(f.read());
+        read_n = co_await failure_of(f.read(4));
+        std::string room(4, '\0');
+        read_into = co_await failure_of(f.read_into(std::span<char>(room.data(), room.size())));
+        co_await f.close();
+        try {
+            co_await f.read();
+        } catch (const std::logic_error& e) {
+            closed = e.what();
+        }
+    }());
+    const std::string tail = ": " + std::string(std::strerror(EBADF)) + " [" + p.string() + "]";
+    expect_failure(read_all, EBADF, p, "read()");
+    EXPECT_EQ(read_all.what, "filesystem error: file::read" + tail);
+    EXPECT_EQ(read_n.what, "filesystem error: file::read" + tail);
+    EXPECT_EQ(read_into.what, "filesystem error: file::read_into" + tail);
+    EXPECT_EQ(closed, "file::read '" + p.string() + "': the file is closed");
 }
 
 // ------------------------------------------------------------ ENOSPC

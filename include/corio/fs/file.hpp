@@ -17,9 +17,10 @@
 // and otherwise run on the loop's thread pool.
 //
 // Every member that touches the kernel is a task. Failures are
-// std::filesystem::filesystem_error with the operation, the path and errno;
-// using a closed file, or one file from two tasks at once, is
-// std::logic_error. A read or write cancelled in flight leaves the file usable
+// std::filesystem::filesystem_error naming the call, with the path and errno
+// (what(): "filesystem error: file::read: Bad file descriptor [/tmp/x]",
+// path1() the path); using a closed file ("file::read '/tmp/x': the file is
+// closed"), or one file from two tasks at once, is std::logic_error. A read or write cancelled in flight leaves the file usable
 // and its data intact (the position is unspecified: seek before going on).
 // `close()` twice is harmless. A file destroyed without close() is flushed and
 // closed synchronously, and debug mode reports it.
@@ -117,6 +118,7 @@ public:
 private:
     struct use;
     use begin(const char* operation, bool reading, bool writing);
+    task<std::size_t> read_into(std::span<char> into, const char* operation);
     task<std::size_t> kernel_read(char* into, std::size_t n, const char* operation);
     task<> kernel_write(const char* data, std::size_t n, std::int64_t offset, const char* operation);
     task<> flush_buffer(const char* operation);

@@ -8,8 +8,8 @@
 // On io_uring, stat/remove/rename/mkdir/rmdir are ring operations; on epoll
 // they run on the loop's thread pool. listdir runs on the pool on both (the
 // ring has no getdents). Failures are std::filesystem::filesystem_error
-// naming the operation, the path(s) and errno. exists/is_file/is_dir, as
-// Python's, give false for a path they cannot stat.
+// naming the call (fs::rename), the path(s) and errno. exists/is_file/is_dir,
+// as Python's, give false for a path they cannot stat.
 #pragma once
 
 #include <chrono>
