@@ -14,8 +14,10 @@
 //   already cancelled scope throws having taken nothing, even when what it
 //   waits for is free; one cancelled while queued leaves the queue having
 //   taken nothing; one granted and cancelled before it ran hands the grant to
-//   the next waiter (pass_on), then throws. Nothing is ever consumed by a
-//   wait that throws cancelled_error.
+//   the next waiter (pass_on), then throws. So a wait that throws
+//   cancelled_error has consumed nothing: no permit, item, slot or
+//   notification is lost. (A condition's wait, like asyncio's, takes its
+//   lock back before it throws: resume_aborted.)
 // - Allocation: none. The node (links, fiber, state) is the awaiter itself,
 //   which lives in the awaiting frame for as long as the wait lasts.
 // - Outside a task run by corio::run: std::logic_error naming the operation
@@ -43,7 +45,7 @@ namespace corio::detail {
 ///       │ ── granted (release/put/set/notify) + wake ──────▶ granted  (resume: if the scope
 ///       │                                                             was cancelled meanwhile,
 ///       │                                                             pass_on, throw)
-///       │ ── on_cancel: unlinked + scheduled ──────────────▶ aborted  (resume throws)
+///       │ ── on_cancel: unlinked + resume_aborted ─────────▶ aborted  (resume throws)
 ///       └── queue shutdown: unlinked + woken ──────────────▶ shut_down
 ///
 /// `granted` is the state asyncio got wrong for years (bpo-32734, gh-90155):
