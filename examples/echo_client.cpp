@@ -52,7 +52,7 @@ corio::task<> talk(std::string host, std::uint16_t port) {
         co_await s.drain();      // returns at once under the 64 KiB high-water mark
         co_await s.write_eof();  // the server reads EOF, ends its loop and closes
         auto lines = s.lines();  // async for line in reader:
-        while (auto line = co_await lines.next()) print_reply("reply", std::move(*line));
+        while (auto line = co_await lines.next()) print_reply("reply", std::string(*line));
         std::printf("the server closed the connection\n");
     };
     co_await corio::with(corio::open_connection(std::move(host), port), conversation);
@@ -83,7 +83,7 @@ corio::task<int> demo() {
         corio::stream s = co_await corio::open_connection("127.0.0.1", port);
         std::printf("connected?\n");
     } catch (const std::system_error& e) {
-        // e.what(): "connect to 127.0.0.1:PORT: Connection refused"
+        // e.what(): "open_connection to 127.0.0.1:PORT: Connection refused"
         std::printf("connecting again after the server closed: %s\n", e.code().message().c_str());
     }
     co_return 0;

@@ -57,7 +57,7 @@ corio::task<> handle_echo(corio::stream s, echo_stats* stats) {
     if (stats->log_peers) std::printf("%s connected\n", peer.c_str());
     // async for line in reader: for_each also closes the generator when the
     // body throws.
-    auto echo_line = [&s, &peer, stats](std::string line) -> corio::task<> {
+    auto echo_line = [&s, &peer, stats](std::string_view line) -> corio::task<> {
         if (line == "boom\n") {
             if (stats->log_peers) std::printf("%s said boom: the handler throws\n", peer.c_str());
             throw std::runtime_error("a client said boom");

@@ -107,9 +107,7 @@ file::file(file&& other) noexcept
       path_(std::move(other.path_)),
       pos_(other.pos_),
       size_at_open_(other.size_at_open_),
-      buffer_(std::move(other.buffer_)),
-      read_begin_(std::exchange(other.read_begin_, 0)),
-      read_end_(std::exchange(other.read_end_, 0)),
+      in_(std::move(other.in_)),
       write_size_(std::exchange(other.write_size_, 0)),
       where_(other.where_) {}
 
@@ -124,9 +122,7 @@ file& file::operator=(file&& other) noexcept {
         path_ = std::move(other.path_);
         pos_ = other.pos_;
         size_at_open_ = other.size_at_open_;
-        buffer_ = std::move(other.buffer_);
-        read_begin_ = std::exchange(other.read_begin_, 0);
-        read_end_ = std::exchange(other.read_end_, 0);
+        in_ = std::move(other.in_);
         write_size_ = std::exchange(other.write_size_, 0);
         where_ = other.where_;
     }
@@ -150,8 +146,8 @@ void file::flush_and_close_now() noexcept {
     if (fd_ < 0) return;
     std::size_t done = 0;
     while (done < write_size_) {
-        const ssize_t n = positional_ ? ::pwrite(fd_, buffer_.get() + done, write_size_ - done, pos_)
-                                      : ::write(fd_, buffer_.get() + done, write_size_ - done);
+        const ssize_t n = positional_ ? ::pwrite(fd_, in_.block() + done, write_size_ - done, pos_)
+                                      : ::write(fd_, in_.block() + done, write_size_ - done);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             std::fprintf(stderr, "corio: file '%s': %zu buffered bytes lost on close: %s\n", path_.c_str(),
@@ -234,13 +230,13 @@ task<> file::kernel_write(const char* data, std::size_t n, std::int64_t offset, 
 task<> file::flush_buffer(const char* operation) {
     while (write_size_ > 0) {
         detail::io_await op(operation);
-        prepare_rw(op, detail::io_opcode::write, fd_, pollable_, buffer_.get(), write_size_, positional_ ? pos_ : -1);
+        prepare_rw(op, detail::io_opcode::write, fd_, pollable_, in_.block(), write_size_, positional_ ? pos_ : -1);
         const std::int64_t r = co_await op;
         if (r < 0) fail(operation, static_cast<int>(-r));
         if (r == 0) fail(operation, EIO);
         pos_ += r;
         const auto wrote = static_cast<std::size_t>(r);
-        std::memmove(buffer_.get(), buffer_.get() + wrote, write_size_ - wrote);
+        std::memmove(in_.block(), in_.block() + wrote, write_size_ - wrote);
         write_size_ -= wrote;
     }
 }
@@ -248,21 +244,27 @@ task<> file::flush_buffer(const char* operation) {
 // Before writing or seeking: the read-ahead is given back, so the next kernel
 // operation happens where the reader is.
 void file::drop_read_ahead() {
-    const std::size_t unread = read_end_ - read_begin_;
-    read_begin_ = read_end_ = 0;
+    const std::size_t unread = in_.size();
+    in_.clear();
     if (unread == 0) return;
     if (positional_) pos_ -= static_cast<std::int64_t>(unread);
     else if (::lseek(fd_, -static_cast<off_t>(unread), SEEK_CUR) < 0 && errno != ESPIPE)
         fail("file::seek", errno);
 }
 
+// The 64 KiB block, made on first use.
+char* file::block() {
+    if (!in_.allocated()) in_.reserve(buffer_size, buffer_size);
+    return in_.block();
+}
+
 // Refills the read-ahead; false at EOF.
 task<bool> file::fill_buffer(const char* operation) {
-    if (!buffer_) buffer_ = std::make_unique<char[]>(buffer_size);
+    char* into = block();
     if (write_size_ > 0) co_await flush_buffer(operation);
-    read_begin_ = read_end_ = 0;
-    const std::size_t n = co_await kernel_read(buffer_.get(), buffer_size, operation);
-    read_end_ = n;
+    in_.clear();
+    const std::size_t n = co_await kernel_read(into, buffer_size, operation);
+    in_.commit(n);
     co_return n > 0;
 }
 
@@ -273,23 +275,14 @@ task<std::size_t> file::read_into(std::span<char> into) { return read_into(into,
 // read_into and read(n), each naming itself in its errors.
 task<std::size_t> file::read_into(std::span<char> into, const char* operation) {
     auto guard = begin(operation, true, false);
-    std::size_t done = 0;
     // What the read-ahead holds comes first.
-    if (const std::size_t buffered = read_end_ - read_begin_; buffered > 0) {
-        const std::size_t n = std::min(buffered, into.size());
-        std::memcpy(into.data(), buffer_.get() + read_begin_, n);
-        read_begin_ += n;
-        done = n;
-    }
+    std::size_t done = in_.take_into(into.data(), into.size());
     if (done < into.size() && write_size_ > 0) co_await flush_buffer(operation);
     while (done < into.size()) {
         const std::size_t want = into.size() - done;
         if (want < buffer_size) {  // small: through the buffer, one kernel read per 64 KiB
             if (!co_await fill_buffer(operation)) break;
-            const std::size_t n = std::min(read_end_, want);
-            std::memcpy(into.data() + done, buffer_.get(), n);
-            read_begin_ = n;
-            done += n;
+            done += in_.take_into(into.data() + done, want);
         } else {  // large: straight into the caller's memory
             const std::size_t n = co_await kernel_read(into.data() + done, want, operation);
             if (n == 0) break;
@@ -314,9 +307,8 @@ task<std::string> file::read(std::size_t n) {
 task<std::string> file::read() {
     auto guard = begin("file::read", true, false);
     if (write_size_ > 0) co_await flush_buffer("file::read");
-    std::string out(buffer_ ? std::string_view(buffer_.get() + read_begin_, read_end_ - read_begin_)
-                            : std::string_view());
-    read_begin_ = read_end_ = 0;
+    std::string out(in_.view());
+    in_.clear();
     // Size the string from the file's size when it has one (the size seen at
     // open serves the first read: a hint, since the file may still grow),
     // one byte more so that EOF is usually seen by the second read.
@@ -348,34 +340,18 @@ task<std::string> file::read() {
     co_return out;
 }
 
-// The next line, if the read-ahead holds all of it (the fast path of lines()).
-bool file::take_buffered_line(std::string_view& line) noexcept {
-    const std::size_t avail = read_end_ - read_begin_;
-    if (avail == 0) return false;
-    const char* begin = buffer_.get() + read_begin_;
-    const void* nl = std::memchr(begin, '\n', avail);
-    if (nl == nullptr) return false;
-    const std::size_t n = static_cast<std::size_t>(static_cast<const char*>(nl) - begin) + 1;
-    line = std::string_view(begin, n);
-    read_begin_ += n;
-    return true;
-}
-
 // Appends the next line to `line`; false at EOF with nothing read.
 task<bool> file::read_line_into(std::string& line) {
     auto guard = begin("file::readline", true, false);
     bool any = false;
     for (;;) {
-        const char* begin = buffer_ ? buffer_.get() + read_begin_ : nullptr;
-        const std::size_t avail = read_end_ - read_begin_;
-        if (avail > 0) {
-            const void* nl = std::memchr(begin, '\n', avail);
-            const std::size_t n =
-                nl != nullptr ? static_cast<std::size_t>(static_cast<const char*>(nl) - begin) + 1 : avail;
-            line.append(begin, n);
-            read_begin_ += n;
+        if (!in_.empty()) {
+            const std::size_t n = in_.line_length();
+            const std::size_t take = n > 0 ? n : in_.size();
+            line.append(in_.data(), take);
+            in_.consume(take);
             any = true;
-            if (nl != nullptr) co_return true;
+            if (n > 0) co_return true;
         }
         if (!co_await fill_buffer("file::readline")) co_return any;
     }
@@ -387,14 +363,20 @@ task<std::string> file::readline() {
     co_return line;
 }
 
+// A line the read-ahead holds whole is yielded as a view of it, consumed at
+// once (taking does not move the bytes; the next fill reuses them). Only a
+// line that crosses the end of the read-ahead is copied, into `spill`.
 async_generator<std::string_view> file::lines() {
-    std::string spill;  // a line that crosses the end of the read-ahead
-    std::string_view line;
+    std::string spill;
     for (;;) {
         if (busy_ || fd_ < 0) {
             begin("file::lines", true, false);  // throws the right error
         }
-        if (!take_buffered_line(line)) {
+        std::string_view line;
+        if (const std::size_t n = in_.line_length(); n > 0) {
+            line = std::string_view(in_.data(), n);
+            in_.consume(n);
+        } else {
             spill.clear();
             if (!co_await read_line_into(spill)) co_return;
             line = spill;
@@ -408,18 +390,16 @@ async_generator<std::string_view> file::lines() {
 task<> file::write(std::string_view data) {
     auto guard = begin("file::write", false, true);
     size_at_open_ = -1;
-    if (read_end_ != read_begin_) drop_read_ahead();
-    read_begin_ = read_end_ = 0;
+    if (!in_.empty()) drop_read_ahead();
     if (write_size_ + data.size() <= buffer_size && data.size() < buffer_size) {
-        if (!buffer_) buffer_ = std::make_unique<char[]>(buffer_size);
-        std::memcpy(buffer_.get() + write_size_, data.data(), data.size());
+        std::memcpy(block() + write_size_, data.data(), data.size());
         write_size_ += data.size();
         if (write_size_ == buffer_size) co_await flush_buffer("file::write");
         co_return;
     }
     if (write_size_ > 0) co_await flush_buffer("file::write");
     if (data.size() < buffer_size) {
-        std::memcpy(buffer_.get(), data.data(), data.size());
+        std::memcpy(block(), data.data(), data.size());
         write_size_ = data.size();
         co_return;
     }
@@ -468,7 +448,7 @@ task<> file::pwrite(std::string_view data, std::int64_t offset) {
     if (offset < 0) fail("file::pwrite", EINVAL);
     if (write_size_ > 0) co_await flush_buffer("file::pwrite");
     // The read-ahead may hold what we overwrite.
-    if (read_end_ != read_begin_) drop_read_ahead();
+    if (!in_.empty()) drop_read_ahead();
     co_await kernel_write(data.data(), data.size(), offset, "file::pwrite");
 }
 
@@ -480,19 +460,19 @@ task<std::int64_t> file::seek(std::int64_t offset, int whence) {
     if (write_size_ > 0) co_await flush_buffer("file::seek");
     if (positional_) {
         std::int64_t base = 0;
-        if (whence == SEEK_CUR) base = pos_ - static_cast<std::int64_t>(read_end_ - read_begin_);
+        if (whence == SEEK_CUR) base = pos_ - static_cast<std::int64_t>(in_.size());
         if (whence == SEEK_END) {
             struct stat st {};
             if (::fstat(fd_, &st) != 0) fail("file::seek", errno);
             base = st.st_size;
         }
         if (base + offset < 0) fail("file::seek", EINVAL);
-        read_begin_ = read_end_ = 0;
+        in_.clear();
         pos_ = base + offset;
         co_return pos_;
     }
-    if (whence == SEEK_CUR) offset -= static_cast<std::int64_t>(read_end_ - read_begin_);
-    read_begin_ = read_end_ = 0;
+    if (whence == SEEK_CUR) offset -= static_cast<std::int64_t>(in_.size());
+    in_.clear();
     const off_t at = ::lseek(fd_, offset, whence);
     if (at < 0) fail("file::seek", errno);
     co_return at;
@@ -500,7 +480,7 @@ task<std::int64_t> file::seek(std::int64_t offset, int whence) {
 
 task<std::int64_t> file::tell() {
     auto guard = begin("file::tell", false, false);
-    co_return kernel_position("file::tell") - static_cast<std::int64_t>(read_end_ - read_begin_) +
+    co_return kernel_position("file::tell") - static_cast<std::int64_t>(in_.size()) +
         static_cast<std::int64_t>(write_size_);
 }
 
@@ -508,7 +488,7 @@ task<> file::truncate(std::int64_t size) {
     auto guard = begin("file::truncate", false, true);
     if (size < 0) fail("file::truncate", EINVAL);
     if (write_size_ > 0) co_await flush_buffer("file::truncate");
-    if (read_end_ != read_begin_) drop_read_ahead();
+    if (!in_.empty()) drop_read_ahead();
     // No ring operation for ftruncate on the kernels we target: it is quick
     // on local filesystems, so it runs here.
     if (::ftruncate(fd_, size) != 0) fail("file::truncate", errno);
@@ -559,7 +539,7 @@ task<> file::close() {
             throw;
         }
     }
-    read_begin_ = read_end_ = 0;
+    in_.clear();
     detail::io_await op("file::close");
     op.code = detail::io_opcode::close;
     op.fd = std::exchange(fd_, -1);

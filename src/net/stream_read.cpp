@@ -43,45 +43,33 @@ std::int64_t stream_receive::await_resume() {
     return r;
 }
 
-void stream_state::make_room(std::size_t want) {
-    if (in_begin > 0 && (in_end == in_capacity || in_capacity - in_end < want)) {
-        std::memmove(in.get(), in.get() + in_begin, buffered_in());
-        in_end -= in_begin;
-        in_begin = 0;
-    }
-    if (in_end < in_capacity) return;
-    const std::size_t capacity = std::max(in_capacity * 2, initial_read_capacity);
-    auto bigger = std::make_unique<char[]>(capacity);
-    if (in_end > 0) std::memcpy(bigger.get(), in.get(), in_end);
-    in = std::move(bigger);
-    in_capacity = capacity;
-}
+void stream_state::make_room(std::size_t want) { in.reserve(want, initial_read_capacity); }
 
 task<bool> stream_state::fill(const char* operation) {
     make_room(1);
     if (tls) co_return co_await fill_tls(operation);
-    std::int64_t r = co_await stream_receive(*this, in.get() + in_end, in_capacity - in_end, operation);
+    std::int64_t r = co_await stream_receive(*this, in.space(), in.room(), operation);
     if (r < 0) r = 0;  // close() from another task: EOF, as asyncio's reader sees
     if (r == 0) {
         eof = true;
         co_return false;
     }
-    const bool filled = static_cast<std::size_t>(r) == in_capacity - in_end;
-    in_end += static_cast<std::size_t>(r);
+    const bool filled = static_cast<std::size_t>(r) == in.room();
+    in.commit(static_cast<std::size_t>(r));
     // A receive that filled the buffer: more is probably coming.
-    if (filled && in_capacity < bulk_read_capacity) make_room(in_capacity + 1);
+    if (filled && in.capacity() < bulk_read_capacity) make_room(in.capacity() + 1);
     co_return true;
 }
 
 task<bool> stream_state::fill_tls(const char* operation) {
     for (;;) {
         std::size_t got = 0;
-        const std::size_t room = in_capacity - in_end;
-        const tls_session::read_status status = tls->read(in.get() + in_end, room, got, operation);
+        const std::size_t room = in.room();
+        const tls_session::read_status status = tls->read(in.space(), room, got, operation);
         send_output(false);  // a TLS 1.3 key update is answered
         if (status == tls_session::read_status::data) {
-            in_end += got;
-            if (got == room && in_capacity < bulk_read_capacity) make_room(in_capacity + 1);
+            in.commit(got);
+            if (got == room && in.capacity() < bulk_read_capacity) make_room(in.capacity() + 1);
             co_return true;
         }
         if (status == tls_session::read_status::eof || !co_await receive_ciphertext(operation)) {
@@ -98,25 +86,30 @@ namespace {
 task<std::size_t> find_separator(stream_state* st, std::string_view separator, const char* operation) {
     std::size_t searched = 0;  // bytes already known not to start a separator
     for (;;) {
-        const std::string_view have = st->view_in();
-        const std::size_t at = have.find(separator, searched);
-        if (at != std::string_view::npos) {
+        const std::size_t have = st->in.size();
+        const std::size_t at = st->in.find(separator, searched);
+        if (at != read_buffer::npos) {
             if (at + separator.size() > st->limits.limit)
                 throw limit_overrun_error(at + separator.size(),
                                           st->describe(operation) + ": separator found after the limit of " +
                                               std::to_string(st->limits.limit) + " bytes");
             co_return at + separator.size();
         }
-        if (have.size() >= st->limits.limit)
-            throw limit_overrun_error(have.size(), st->describe(operation) + ": no separator within the limit of " +
+        if (have >= st->limits.limit)
+            throw limit_overrun_error(have, st->describe(operation) + ": no separator within the limit of " +
                                                        std::to_string(st->limits.limit) + " bytes");
         if (st->eof) co_return std::string_view::npos;
-        searched = have.size() >= separator.size() ? have.size() - separator.size() + 1 : 0;
+        searched = have >= separator.size() ? have - separator.size() + 1 : 0;
         co_await st->fill(operation);
     }
 }
 
 }  // namespace
+
+task<std::size_t> stream_state::next_line(const char* operation) {
+    const std::size_t n = co_await find_separator(this, "\n", operation);
+    co_return n == read_buffer::npos ? in.size() : n;
+}
 
 }  // namespace corio::detail
 
@@ -129,8 +122,8 @@ task<std::string> stream::read(std::size_t max) {
     stream_state* st = detail::open_state(state_, operation);
     auto guard = detail::read_turn(*st, operation);
     if (max == 0) co_return std::string();
-    if (st->buffered_in() == 0 && !st->eof) co_await st->fill(operation);
-    co_return st->take_in(std::min(max, st->buffered_in()));
+    if (st->in.size() == 0 && !st->eof) co_await st->fill(operation);
+    co_return st->in.take(std::min(max, st->in.size()));
 }
 
 task<std::size_t> stream::read_some(std::span<std::byte> into) {
@@ -138,8 +131,8 @@ task<std::size_t> stream::read_some(std::span<std::byte> into) {
     stream_state* st = detail::open_state(state_, operation);
     auto guard = detail::read_turn(*st, operation);
     if (into.empty()) co_return 0;
-    if (st->buffered_in() == 0 && !st->eof) {
-        if (!st->tls && into.size() >= st->in_capacity) {
+    if (st->in.size() == 0 && !st->eof) {
+        if (!st->tls && into.size() >= st->in.capacity()) {
             // Large reads go straight into the caller's memory.
             std::int64_t r = co_await detail::stream_receive(*st, into.data(), into.size(), operation);
             if (r < 0) r = 0;  // ended by close(): EOF
@@ -148,27 +141,24 @@ task<std::size_t> stream::read_some(std::span<std::byte> into) {
         }
         co_await st->fill(operation);
     }
-    const std::size_t n = std::min(into.size(), st->buffered_in());
-    std::memcpy(into.data(), st->in.get() + st->in_begin, n);
-    st->consume(n);
-    co_return n;
+    co_return st->in.take_into(reinterpret_cast<char*>(into.data()), into.size());
 }
 
 task<std::string> stream::read_exactly(std::size_t n) {
     constexpr const char* operation = "stream::read_exactly from";
     stream_state* st = detail::open_state(state_, operation);
     auto guard = detail::read_turn(*st, operation);
-    while (st->buffered_in() < n && !st->eof) {
-        st->make_room(std::min(n - st->buffered_in(), std::size_t{1} << 20));
+    while (st->in.size() < n && !st->eof) {
+        st->make_room(std::min(n - st->in.size(), std::size_t{1} << 20));
         co_await st->fill(operation);
     }
-    if (st->buffered_in() < n) {
-        const std::size_t got = st->buffered_in();
-        throw incomplete_read_error(st->take_in(got), n,
+    if (st->in.size() < n) {
+        const std::size_t got = st->in.size();
+        throw incomplete_read_error(st->in.take(got), n,
                                     st->describe(operation) + ": EOF after " + std::to_string(got) + " of " +
                                         std::to_string(n) + " bytes");
     }
-    co_return st->take_in(n);
+    co_return st->in.take(n);
 }
 
 task<std::string> stream::read_until(std::string separator) {
@@ -178,20 +168,21 @@ task<std::string> stream::read_until(std::string separator) {
     if (separator.empty()) throw std::invalid_argument("stream::read_until: the separator is empty");
     const std::size_t n = co_await detail::find_separator(st, separator, operation);
     if (n == std::string_view::npos) {
-        const std::size_t got = st->buffered_in();
-        throw incomplete_read_error(st->take_in(got), 0,
+        const std::size_t got = st->in.size();
+        throw incomplete_read_error(st->in.take(got), 0,
                                     st->describe(operation) + ": EOF after " + std::to_string(got) +
                                         " bytes without the separator");
     }
-    co_return st->take_in(n);
+    co_return st->in.take(n);
 }
 
 task<std::string> stream::readline() {
     constexpr const char* operation = "stream::readline from";
     stream_state* st = detail::open_state(state_, operation);
     auto guard = detail::read_turn(*st, operation);
-    const std::size_t n = co_await detail::find_separator(st, "\n", operation);
-    co_return st->take_in(n == std::string_view::npos ? st->buffered_in() : n);
+    std::size_t n = st->buffered_line();
+    if (n == 0) n = co_await st->next_line(operation);
+    co_return st->in.take(n);
 }
 
 task<std::string> stream::read_all() {
@@ -199,20 +190,32 @@ task<std::string> stream::read_all() {
     stream_state* st = detail::open_state(state_, operation);
     auto guard = detail::read_turn(*st, operation);
     while (!st->eof) {
-        st->make_room(std::max<std::size_t>(st->in_capacity / 2, 1));
+        st->make_room(std::max<std::size_t>(st->in.capacity() / 2, 1));
         co_await st->fill(operation);
     }
-    co_return st->take_in(st->buffered_in());
+    co_return st->in.take(st->in.size());
 }
 
-async_generator<std::string> stream::lines() {
+// Each line is a view of the read buffer, consumed at once: taking bytes
+// does not move them, and only the next receive (the next line asked for,
+// or another read) reuses their memory.
+async_generator<std::string_view> stream::lines() {
+    constexpr const char* operation = "stream::lines from";
     for (;;) {
-        std::string line = co_await readline();
-        if (line.empty()) co_return;
-        co_yield std::move(line);
+        stream_state* st = detail::open_state(state_, operation);
+        std::size_t n;
+        {
+            auto guard = detail::read_turn(*st, operation);
+            n = st->buffered_line();
+            if (n == 0) n = co_await st->next_line(operation);
+        }
+        if (n == 0) co_return;
+        std::string_view line(st->in.data(), n);
+        st->in.consume(n);
+        co_yield line;
     }
 }
 
-bool stream::at_eof() const noexcept { return state_ && state_->eof && state_->buffered_in() == 0; }
+bool stream::at_eof() const noexcept { return state_ && state_->eof && state_->in.size() == 0; }
 
 }  // namespace corio

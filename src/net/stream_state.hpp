@@ -29,6 +29,7 @@
 #include <string_view>
 
 #include <corio/detail/io_await.hpp>
+#include <corio/detail/read_buffer.hpp>
 #include <corio/net/stream.hpp>
 #include <corio/sync/event.hpp>
 #include <corio/tasks/spawn.hpp>
@@ -61,11 +62,8 @@ struct stream_state {
     address peer;
     stream_limits limits;
 
-    // Reading: the bytes [begin, end) of `in` are buffered.
-    std::unique_ptr<char[]> in;
-    std::size_t in_capacity = 0;
-    std::size_t in_begin = 0;
-    std::size_t in_end = 0;
+    // Reading: what was received and not yet read.
+    read_buffer in;
     bool eof = false;
     bool reading = false;
     io_op* read_op = nullptr;  // the receive in flight, so close() can end it
@@ -88,18 +86,7 @@ struct stream_state {
     // `pending` (declared above, so it outlives the session).
     std::unique_ptr<tls_session> tls;
 
-    std::size_t buffered_in() const noexcept { return in_end - in_begin; }
     std::size_t buffered_out() const noexcept { return pending.size() + sending.size() - sent; }
-    std::string_view view_in() const noexcept { return {in.get() + in_begin, buffered_in()}; }
-    std::string take_in(std::size_t n) {
-        std::string out(in.get() + in_begin, n);
-        consume(n);
-        return out;
-    }
-    void consume(std::size_t n) noexcept {
-        in_begin += n;
-        if (in_begin == in_end) in_begin = in_end = 0;
-    }
 
     /// "<operation> <peer>" (the peer's name as TLS gives it, with the host
     /// name a client verified), for error texts.
@@ -110,6 +97,16 @@ struct stream_state {
     // ---- reading (stream_read.cpp, stream_tls.cpp)
     /// Room for at least one receive; `want` more bytes buffered if possible.
     void make_room(std::size_t want);
+    /// The length of the next line with its '\n' if it is buffered (and
+    /// within the limit), else 0: readline's fast path, without a search
+    /// loop or a coroutine frame.
+    std::size_t buffered_line() const noexcept {
+        const std::size_t n = in.line_length();
+        return n <= limits.limit ? n : 0;
+    }
+    /// The length of the next line (with its '\n'; at EOF, what is left:
+    /// 0 when nothing is), receiving as needed.
+    task<std::size_t> next_line(const char* operation);
     /// One receive into the buffer; false at EOF.
     task<bool> fill(const char* operation);
     task<bool> fill_tls(const char* operation);

@@ -97,8 +97,8 @@ task<> stream::start_tls(tls_context context, std::string server_hostname) {
             if (st->write_error) std::rethrow_exception(st->write_error);
             st->tls = std::make_unique<detail::tls_session>(context, server_hostname, st->pending, peer_name);
             // Bytes read past the plain part are the peer's first TLS bytes.
-            st->tls->input_prepend(st->view_in());
-            st->consume(st->buffered_in());
+            st->tls->input_prepend(st->in.view());
+            st->in.clear();
             co_await st->handshake();
         } catch (...) {
             failure = std::current_exception();

@@ -91,7 +91,7 @@ TEST_P(stream_test, lines_gives_each_line_and_a_last_one_without_newline) {
         std::vector<std::string> out;
         corio::stream s = co_await corio::open_connection("127.0.0.1", srv.port());
         auto gen = s.lines();
-        while (auto line = co_await gen.next()) out.push_back(*line);
+        while (auto line = co_await gen.next()) out.emplace_back(*line);
         co_await s.close();
         srv.close();
         co_await srv.wait_closed();

@@ -41,6 +41,7 @@
 #include <string_view>
 
 #include <corio/async_generator.hpp>
+#include <corio/detail/read_buffer.hpp>
 #include <corio/detail/source_location.hpp>
 #include <corio/task.hpp>
 
@@ -124,7 +125,7 @@ private:
     task<> flush_buffer(const char* operation);
     task<bool> fill_buffer(const char* operation);
     task<bool> read_line_into(std::string& line);
-    bool take_buffered_line(std::string_view& line) noexcept;
+    char* block();
     void drop_read_ahead();
     void flush_and_close_now() noexcept;
     std::int64_t kernel_position(const char* operation);
@@ -138,9 +139,11 @@ private:
     std::filesystem::path path_;
     std::int64_t pos_ = 0;  // positional: where the next kernel read or write goes
     std::int64_t size_at_open_ = -1;  // sizes read()'s string once, without another fstat
-    std::unique_ptr<char[]> buffer_;
-    std::size_t read_begin_ = 0, read_end_ = 0;  // read-ahead in buffer_
-    std::size_t write_size_ = 0;                 // pending writes in buffer_
+    // The read-ahead; while it is empty its block holds the pending writes
+    // (write_size_ bytes at the front): a file reads or writes through one
+    // 64 KiB block, never both at once.
+    detail::read_buffer in_;
+    std::size_t write_size_ = 0;
     corio::source_location where_;
 };
 

@@ -102,8 +102,12 @@ public:
     task<std::string> readline();
     /// Everything until EOF (no limit: mind the peer).
     task<std::string> read_all();
-    /// `async for line in reader`: each line (with its '\n') until EOF.
-    async_generator<std::string> lines();
+    /// `async for line in reader`: the lines readline() would give, until
+    /// EOF, as views into the stream's read buffer: no allocation or copy
+    /// per line. A view is valid until the next line is asked for or the
+    /// stream is read again; make a std::string of it to keep it. The stream
+    /// must outlive the generator.
+    async_generator<std::string_view> lines();
     /// True once EOF was received and the buffer is empty.
     bool at_eof() const noexcept;
 
