@@ -31,7 +31,29 @@ for src in "$here"/*.cpp; do
 done
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+http_pid=""
+cleanup() {
+    [[ -n "$http_pid" ]] && kill "$http_pid" 2>/dev/null && wait "$http_pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# The HTTP examples fetch from a local server (python3 -m http.server on a
+# port the kernel picks), stopped by PID when the examples are done.
+mkdir -p "$tmp/www"
+for i in 1 2 3; do echo "page $i" >"$tmp/www/p$i.txt"; done
+python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$tmp/www" >"$tmp/http.log" 2>&1 &
+http_pid=$!
+for _ in $(seq 100); do
+    port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$tmp/http.log" | head -1)
+    [[ -n "$port" ]] && break
+    sleep 0.05
+done
+if [[ -z "${port:-}" ]]; then
+    echo "could not start python3 -m http.server for the HTTP examples:"; cat "$tmp/http.log"
+    exit 1
+fi
+export CORIO_EXAMPLE_HTTP="http://127.0.0.1:$port"
 
 passed=0
 failed=0

@@ -122,7 +122,7 @@ void connection_pool::grant_waiters() noexcept {
                 waiters_.erase(w);
                 ++it->second.in_use;
                 ++in_use_;
-                w->wake(detail::wait_state::granted);
+                w->wake(corio::detail::wait_state::granted);
             }
         }
         w = next;
@@ -185,24 +185,24 @@ void connection_pool::close() noexcept {
         for (auto& c : entry.idle) c.conn.abort();
         entry.idle.clear();
     }
-    waiters_.wake_all(detail::wait_state::shut_down);
+    waiters_.wake_all(corio::detail::wait_state::shut_down);
 }
 
 // ---------------------------------------------------------------- acquire
 
-detail::wait_state connection_pool::acquire_awaiter::try_now() {
-    if (pool_->closed_) return detail::wait_state::shut_down;
+corio::detail::wait_state connection_pool::acquire_awaiter::try_now() {
+    if (pool_->closed_) return corio::detail::wait_state::shut_down;
     pool_->hosts_.try_emplace(key_);  // grant_waiters finds it there
     // FIFO holds: every freed slot is granted to the waiters it fits before
     // anything else runs (free_slot), so a slot free now fits none of them
     // and taking it overtakes nobody.
-    if (!pool_->fits(key_)) return detail::wait_state::waiting;
+    if (!pool_->fits(key_)) return corio::detail::wait_state::waiting;
     pool_->take_slot(key_);
-    return detail::wait_state::ready;
+    return corio::detail::wait_state::ready;
 }
 
 pool_lease connection_pool::acquire_awaiter::await_resume() {
-    if (finish() == detail::wait_state::shut_down)
+    if (finish() == corio::detail::wait_state::shut_down)
         throw client_error("client_session::request " + key_.origin() + ": the session is closed");
     // From here we hold a slot: the lease gives it back whatever happens.
     pool_lease lease(pool_, key_, std::nullopt, false);

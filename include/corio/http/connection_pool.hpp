@@ -131,16 +131,16 @@ private:
         std::vector<idle_connection> idle;  // most recently released last
     };
 
-    struct acquire_awaiter : detail::waiter<acquire_awaiter> {
+    struct acquire_awaiter : corio::detail::waiter<acquire_awaiter> {
         acquire_awaiter(connection_pool& pool, pool_key key) noexcept : pool_(&pool), key_(std::move(key)) {}
         pool_lease await_resume();
 
     private:
-        friend class detail::waiter<acquire_awaiter>;
+        friend class corio::detail::waiter<acquire_awaiter>;
         friend class connection_pool;
-        detail::operation_name operation() const noexcept { return {"client_session", "request"}; }
-        detail::waiter_fifo<acquire_awaiter>& fifo() noexcept { return pool_->waiters_; }
-        detail::wait_state try_now();
+        corio::detail::operation_name operation() const noexcept { return {"client_session", "request"}; }
+        corio::detail::waiter_fifo<acquire_awaiter>& fifo() noexcept { return pool_->waiters_; }
+        corio::detail::wait_state try_now();
         void pass_on() noexcept { pool_->free_slot(key_); }
         connection_pool* pool_;
         pool_key key_;
@@ -157,7 +157,7 @@ private:
 
     pool_options options_;
     std::map<pool_key, host_entry> hosts_;
-    detail::waiter_fifo<acquire_awaiter> waiters_;
+    corio::detail::waiter_fifo<acquire_awaiter> waiters_;
     std::size_t in_use_ = 0;
     std::chrono::steady_clock::time_point next_sweep_{};
     bool closed_ = false;
