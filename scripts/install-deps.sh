@@ -19,6 +19,7 @@ CORE_PKGS=(
     python3              # examples/match_output.py (make demo)
     libboost1.81-dev libboost-url1.81-dev  # corio::http: Beast's HTTP parser, Boost.URL
     zlib1g-dev libbrotli-dev nlohmann-json3-dev  # corio::http: gzip/deflate, br, JSON bodies
+    nginx curl           # corio::http's test peers (tests/http/peers) and the checks of them
 )
 BENCH_PKGS=(
     libbenchmark-dev libboost1.81-dev
