@@ -14,6 +14,7 @@
 #include <corio/tasks/for_each.hpp>
 #include <corio/fs/file.hpp>
 #include <corio/fs/operations.hpp>
+#include <corio/http/client_session.hpp>
 #include <corio/tasks/gather.hpp>
 #include <corio/net/address.hpp>
 #include <corio/net/connect.hpp>
