@@ -97,7 +97,14 @@ framing_fields read_framing(const headers& fields, bool is_request) {
             f.has_transfer_encoding = true;
             f.transfer_encoding += value;
             for_each_list_element(value, [&](std::string_view coding) {
+                // A coding is a plain token here: parameters (RFC 9112 7.3,
+                // sent by no server in use) or stray bytes could be read as
+                // chunked by one peer and not by another (Beast among them).
                 last_is_chunked = iequals(coding, "chunked");
+                if (!is_token(coding)) {
+                    throw protocol_error(protocol_error::kind::bad_header,
+                                         "bad Transfer-Encoding " + quoted(value) + " (not a list of codings)");
+                }
                 if (last_is_chunked) ++chunked_count;
             });
         } else if (iequals(name, "Content-Length")) {

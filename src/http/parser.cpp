@@ -147,6 +147,10 @@ public:
                     pending.append(bytes.data() + taken, k);
                     taken += k;
                     if (head_done) pending_line = check_pending(std::string_view(pending).substr(pending.size() - k), carried);
+                    // Beast asserts that a last chunk ("0\r\n") waiting for
+                    // its end comes back with 5 bytes at least; no chunk
+                    // header with data after it is shorter either.
+                    if (head_done && pending.size() < 5) continue;
                     std::size_t used = step(pending, k);
                     pending.erase(0, used);
                     if (done || head_done != was_head_done) {

@@ -121,6 +121,12 @@ TEST(HttpMessage, ResponseFramingRefusesSmuggling) {
                  "bad Content-Length \"5,\" (not a decimal number)");
     expect_error({{"Content-Length", "99999999999999999999999"}}, http::protocol_error::kind::bad_header,
                  "bad Content-Length \"99999999999999999999999\" (not a decimal number)");
+    expect_error({{"Transfer-Encoding", "chunked\xff"}}, http::protocol_error::kind::bad_header,
+                 "bad Transfer-Encoding \"chunked\\xff\" (not a list of codings)");
+    expect_error({{"Transfer-Encoding", "chunked;x=1"}}, http::protocol_error::kind::bad_header,
+                 "bad Transfer-Encoding \"chunked;x=1\" (not a list of codings)");
+    expect_error({{"Transfer-Encoding", "gzip;q=1, chunked"}}, http::protocol_error::kind::bad_header,
+                 "bad Transfer-Encoding \"gzip;q=1, chunked\" (not a list of codings)");
     // Even on a 204: a peer that sends both is not trusted with the connection.
     EXPECT_THROW(http::response_framing(http::response_head{
                      11, 204, "", {{"Content-Length", "5"}, {"Transfer-Encoding", "chunked"}}}),
