@@ -156,20 +156,30 @@ bool alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
 
 // One nginx for the whole suite: starting it (certificates, 8 MiB file,
 // python echo) costs about a second.
-class nginx_test : public ::testing::Test {
+class peers_nginx : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() { peer_ = new nginx_peer(); }
+    static void SetUpTestSuite() {
+        try {
+            peer_ = new nginx_peer();
+        } catch (const std::exception& e) {
+            start_error_ = e.what();
+        }
+    }
     static void TearDownTestSuite() {
         delete peer_;
         peer_ = nullptr;
     }
+    void SetUp() override {
+        if (peer_ == nullptr) GTEST_FAIL() << "nginx_peer did not start: " << start_error_;
+    }
     static nginx_peer& peer() { return *peer_; }
     static inline nginx_peer* peer_ = nullptr;
+    static inline std::string start_error_;
 };
 
 // ---------------------------------------------------------------- support
 
-TEST(peer_support, sha256_matches_the_standard_vectors_and_sha256sum) {
+TEST(peers_support, sha256_matches_the_standard_vectors_and_sha256sum) {
     EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
@@ -183,7 +193,7 @@ TEST(peer_support, sha256_matches_the_standard_vectors_and_sha256sum) {
     EXPECT_EQ(r.out.substr(0, 64), sha256_hex(data));
 }
 
-TEST(peer_support, a_child_is_stopped_by_pid_within_its_bound) {
+TEST(peers_support, a_child_is_stopped_by_pid_within_its_bound) {
     const auto start = std::chrono::steady_clock::now();
     pid_t pid;
     {
@@ -200,7 +210,7 @@ TEST(peer_support, a_child_is_stopped_by_pid_within_its_bound) {
 
 // ------------------------------------------------------------------ nginx
 
-TEST_F(nginx_test, serves_static_files_over_http_1_1) {
+TEST_F(peers_nginx, serves_static_files_over_http_1_1) {
     const response r = split(curl({"-D", "-", peer().base_url() + "/hello.txt"}).out);
     EXPECT_EQ(r.head.substr(0, 15), "HTTP/1.1 200 OK");
     EXPECT_EQ(header(r.head, "Content-Length"), "13");
@@ -213,7 +223,7 @@ TEST_F(nginx_test, serves_static_files_over_http_1_1) {
     EXPECT_TRUE(nlohmann::json::parse(j.body)["ok"].get<bool>());
 }
 
-TEST_F(nginx_test, big_file_matches_its_sha256) {
+TEST_F(peers_nginx, big_file_matches_its_sha256) {
     EXPECT_EQ(peer().big_body().size(), std::size_t(8) << 20);
     temp_dir dir;
     const program_result r = curl({"-o", dir / "big", "-w", "%{http_code} %{size_download}", peer().base_url() + "/big.bin"});
@@ -222,14 +232,14 @@ TEST_F(nginx_test, big_file_matches_its_sha256) {
     EXPECT_EQ(sha256_hex(read_file(dir / "big")), peer().big_sha256());
 }
 
-TEST_F(nginx_test, page_html_is_latin1_with_its_charset) {
+TEST_F(peers_nginx, page_html_is_latin1_with_its_charset) {
     const response r = split(curl({"-D", "-", peer().base_url() + "/page.html"}).out);
     EXPECT_EQ(header(r.head, "Content-Type"), "text/html; charset=iso-8859-1");
     EXPECT_EQ(r.body, nginx_peer::page_body());
     EXPECT_NE(r.body.find("Caf\xe9"), std::string::npos);
 }
 
-TEST_F(nginx_test, gzip_is_applied_when_asked_for_text_types_only) {
+TEST_F(peers_nginx, gzip_is_applied_when_asked_for_text_types_only) {
     for (const char* path : {"/hello.txt", "/data.json", "/page.html"}) {
         const response r = split(curl({"-D", "-", "-H", "Accept-Encoding: gzip", peer().base_url() + path}).out);
         EXPECT_EQ(header(r.head, "Content-Encoding"), "gzip") << path;
@@ -243,7 +253,7 @@ TEST_F(nginx_test, gzip_is_applied_when_asked_for_text_types_only) {
     EXPECT_EQ(header(big.out, "Content-Encoding"), "");
 }
 
-TEST_F(nginx_test, chunked_location_answers_with_transfer_encoding_chunked) {
+TEST_F(peers_nginx, chunked_location_answers_with_transfer_encoding_chunked) {
     const response r = split(curl({"-D", "-", "--raw", peer().base_url() + "/chunked/hello.txt"}).out);
     EXPECT_EQ(status_of(r.head), 200);
     EXPECT_EQ(header(r.head, "Transfer-Encoding"), "chunked");
@@ -257,7 +267,7 @@ TEST_F(nginx_test, chunked_location_answers_with_transfer_encoding_chunked) {
     EXPECT_EQ(sha256_hex(read_file(dir / "big")), peer().big_sha256());
 }
 
-TEST_F(nginx_test, redirects_answer_each_code_with_a_relative_location) {
+TEST_F(peers_nginx, redirects_answer_each_code_with_a_relative_location) {
     for (int code : {301, 302, 303, 307, 308}) {
         const std::string path = "/redirect/" + std::to_string(code);
         const response r = split(curl({"-D", "-", peer().base_url() + path}).out);
@@ -274,7 +284,7 @@ TEST_F(nginx_test, redirects_answer_each_code_with_a_relative_location) {
     EXPECT_EQ(header(absolute.head, "Location"), peer().base_url() + "/hello.txt");
 }
 
-TEST_F(nginx_test, loop_redirects_to_itself) {
+TEST_F(peers_nginx, loop_redirects_to_itself) {
     const response r = split(curl({"-D", "-", peer().base_url() + "/loop"}).out);
     EXPECT_EQ(status_of(r.head), 302);
     EXPECT_EQ(header(r.head, "Location"), "/loop");
@@ -282,7 +292,7 @@ TEST_F(nginx_test, loop_redirects_to_itself) {
     EXPECT_EQ(followed.exit_code, 47);  // CURLE_TOO_MANY_REDIRECTS
 }
 
-TEST_F(nginx_test, cross_origin_redirects_lead_to_the_other_ports) {
+TEST_F(peers_nginx, cross_origin_redirects_lead_to_the_other_ports) {
     const response https = split(curl({"-D", "-", peer().base_url() + "/to-https"}).out);
     EXPECT_EQ(header(https.head, "Location"), peer().tls_base_url() + "/hello.txt");
     const response other = split(curl({"-D", "-", peer().base_url() + "/to-other-port"}).out);
@@ -295,7 +305,7 @@ TEST_F(nginx_test, cross_origin_redirects_lead_to_the_other_ports) {
     }
 }
 
-TEST_F(nginx_test, echo_reflects_method_headers_and_body) {
+TEST_F(peers_nginx, echo_reflects_method_headers_and_body) {
     const program_result r = curl({"-X", "PUT", "-H", "Content-Type: application/json", "-u", "user:pass", "-b",
                                    "a=1; b=2", "--data-binary", R"({"k":"v"})",
                                    peer().base_url() + "/echo/some/path?x=1&y=two"});
@@ -314,7 +324,7 @@ TEST_F(nginx_test, echo_reflects_method_headers_and_body) {
     EXPECT_EQ(headers["Host"], "127.0.0.1:" + std::to_string(peer().port()));
 }
 
-TEST_F(nginx_test, echo_sees_a_chunked_upload_as_chunked) {
+TEST_F(peers_nginx, echo_sees_a_chunked_upload_as_chunked) {
     temp_dir dir;
     std::string data(200000, 'x');
     write_file(dir / "upload", data);
@@ -339,7 +349,7 @@ TEST_F(nginx_test, echo_sees_a_chunked_upload_as_chunked) {
     EXPECT_EQ(status_of(c.read_response()), 200);
 }
 
-TEST_F(nginx_test, set_cookie_and_cookies_round_trip) {
+TEST_F(peers_nginx, set_cookie_and_cookies_round_trip) {
     const response r = split(curl({"-D", "-", peer().base_url() + "/set-cookie"}).out);
     EXPECT_EQ(header_values(r.head, "Set-Cookie"), nginx_peer::set_cookie_headers());
     EXPECT_EQ(split(curl({"-D", "-", "-b", "a=1; b=2", peer().base_url() + "/cookies"}).out).body, "a=1; b=2");
@@ -350,7 +360,7 @@ TEST_F(nginx_test, set_cookie_and_cookies_round_trip) {
     EXPECT_EQ(jar.out, "redirected=1");
 }
 
-TEST_F(nginx_test, status_locations_return_their_code) {
+TEST_F(peers_nginx, status_locations_return_their_code) {
     for (int code : {200, 204, 404, 500, 503}) {
         const response r = split(curl({"-D", "-", peer().base_url() + "/status/" + std::to_string(code)}).out);
         EXPECT_EQ(status_of(r.head), code);
@@ -358,7 +368,7 @@ TEST_F(nginx_test, status_locations_return_their_code) {
     EXPECT_EQ(status_of(split(curl({"-D", "-", peer().base_url() + "/no-such-file"}).out).head), 404);
 }
 
-TEST_F(nginx_test, keepalive_port_closes_after_two_requests) {
+TEST_F(peers_nginx, keepalive_port_closes_after_two_requests) {
     const std::size_t before = peer().access_entries().size();
     raw_client c(peer().keepalive_port());
     c.send(get_request("/hello.txt"));
@@ -383,7 +393,7 @@ TEST_F(nginx_test, keepalive_port_closes_after_two_requests) {
     EXPECT_EQ(b.status, 200);
 }
 
-TEST_F(nginx_test, keepalive_port_closes_an_idle_connection_after_1s) {
+TEST_F(peers_nginx, keepalive_port_closes_an_idle_connection_after_1s) {
     raw_client c(peer().keepalive_port());
     c.send(get_request("/hello.txt"));
     EXPECT_EQ(status_of(c.read_response()), 200);
@@ -395,7 +405,7 @@ TEST_F(nginx_test, keepalive_port_closes_an_idle_connection_after_1s) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
-TEST_F(nginx_test, main_port_keeps_connections_alive_and_logs_them) {
+TEST_F(peers_nginx, main_port_keeps_connections_alive_and_logs_them) {
     const std::size_t before = peer().access_entries().size();
     const program_result r = curl({peer().base_url() + "/hello.txt", peer().base_url() + "/data.json"});
     EXPECT_EQ(r.out, "Hello, world!" + nginx_peer::data_json());
@@ -407,7 +417,7 @@ TEST_F(nginx_test, main_port_keeps_connections_alive_and_logs_them) {
     EXPECT_EQ(entries.back().body_bytes, nginx_peer::data_json().size());
 }
 
-TEST_F(nginx_test, slow_stalls_after_its_head) {
+TEST_F(peers_nginx, slow_stalls_after_its_head) {
     raw_client c(peer().port(), 5000ms);
     c.send(get_request("/slow?delay=2"));
     std::string head;
@@ -423,7 +433,7 @@ TEST_F(nginx_test, slow_stalls_after_its_head) {
     EXPECT_EQ(r.exit_code, 28);  // CURLE_OPERATION_TIMEDOUT
 }
 
-TEST_F(nginx_test, tls_verifies_with_the_ca_and_fails_without_it) {
+TEST_F(peers_nginx, tls_verifies_with_the_ca_and_fails_without_it) {
     const program_result ok = curl({"--cacert", peer().ca_file(), peer().tls_base_url() + "/hello.txt"});
     EXPECT_EQ(ok.exit_code, 0) << ok.err;
     EXPECT_EQ(ok.out, "Hello, world!");
@@ -445,7 +455,7 @@ TEST_F(nginx_test, tls_verifies_with_the_ca_and_fails_without_it) {
     EXPECT_EQ(header(g.head, "Transfer-Encoding"), "chunked");
 }
 
-TEST(nginx_lifecycle, stop_and_destructor_leave_nothing_behind) {
+TEST(peers_nginx_lifecycle, stop_and_destructor_leave_nothing_behind) {
     std::string dir;
     pid_t pid;
     std::uint16_t port;
@@ -458,6 +468,9 @@ TEST(nginx_lifecycle, stop_and_destructor_leave_nothing_behind) {
         EXPECT_EQ(curl({peer.base_url() + "/hello.txt"}).out, "Hello, world!");
         EXPECT_EQ(peer.big_body().size(), 1000u);
         EXPECT_EQ(peer.access_log(), "");
+        // nginx started without complaint (master_process off, our paths).
+        for (const char* level : {"[emerg]", "[alert]", "[crit]", "[error]", "[warn]"})
+            EXPECT_EQ(peer.error_log().find(level), std::string::npos) << peer.error_log();
         peer.stop();
         EXPECT_FALSE(alive(pid));
         EXPECT_EQ(connect_loopback(port), -1);
@@ -467,7 +480,7 @@ TEST(nginx_lifecycle, stop_and_destructor_leave_nothing_behind) {
 
 // ----------------------------------------------------------------- python
 
-TEST(python_http, answers_http_1_0_and_closes_every_connection) {
+TEST(peers_python_http, answers_http_1_0_and_closes_every_connection) {
     python_http_peer peer;
     raw_client c(peer.port());
     c.send(get_request("/hello.txt"));
@@ -485,7 +498,7 @@ TEST(python_http, answers_http_1_0_and_closes_every_connection) {
     EXPECT_NE(peer.log().find("GET /data.bin"), std::string::npos);
 }
 
-TEST(python_http, destructor_stops_it_and_removes_its_folder) {
+TEST(peers_python_http, destructor_stops_it_and_removes_its_folder) {
     std::string dir;
     pid_t pid;
     std::uint16_t port;
@@ -510,7 +523,7 @@ std::string send_and_read_all(scripted_peer& peer, const std::string& request, i
     return c.read_all(error);
 }
 
-TEST(scripted_peer, each_malformed_case_is_sent_byte_for_byte) {
+TEST(peers_scripted, each_malformed_case_is_sent_byte_for_byte) {
     struct named {
         const char* name;
         std::vector<script> scripts;
@@ -540,7 +553,7 @@ TEST(scripted_peer, each_malformed_case_is_sent_byte_for_byte) {
               9013u);  // "X-Oversized: " and 9000 bytes
 }
 
-TEST(scripted_peer, curl_rejects_the_malformed_cases) {
+TEST(peers_scripted, curl_rejects_the_malformed_cases) {
     // A well-kept client agrees that these are broken.
     auto curl_exit = [](std::vector<script> s) {
         scripted_peer peer(std::move(s));
@@ -552,7 +565,7 @@ TEST(scripted_peer, curl_rejects_the_malformed_cases) {
     EXPECT_NE(curl_exit(canned::malformed_status_line()), 0);
 }
 
-TEST(scripted_peer, reset_mid_body_sends_an_rst) {
+TEST(peers_scripted, reset_mid_body_sends_an_rst) {
     scripted_peer peer(canned::reset_mid_body());
     int error = -1;
     EXPECT_EQ(send_and_read_all(peer, get_request("/"), &error), canned::bytes::short_body());
@@ -583,7 +596,7 @@ std::uint64_t inflated_zeros(const std::string& gz) {
     return total;
 }
 
-TEST(scripted_peer, gzip_bomb_is_small_and_inflates_to_2_gib_of_zeros) {
+TEST(peers_scripted, gzip_bomb_is_small_and_inflates_to_2_gib_of_zeros) {
     // Inflating all 2 GiB takes zlib about 10 s: inflate 128 MiB made the
     // same way (the repeated piece, the rest, the final block, the trailer),
     // and check that the 2 GiB member is the same piece repeated further
@@ -610,13 +623,15 @@ TEST(scripted_peer, gzip_bomb_is_small_and_inflates_to_2_gib_of_zeros) {
     for (std::uint64_t v : {std::uint64_t(crc), std::uint64_t(0x80000000)})
         for (int i = 0; i < 4; ++i) trailer += static_cast<char>((v >> (8 * i)) & 0xff);
     EXPECT_EQ(body.substr(body.size() - 8), trailer);
-    if (std::getenv("CORIO_PEERS_FULL_BOMB") != nullptr) EXPECT_EQ(inflated_zeros(body), size);
+    if (std::getenv("CORIO_PEERS_FULL_BOMB") != nullptr) {
+        EXPECT_EQ(inflated_zeros(body), size);
+    }
 
     scripted_peer peer(canned::gzip_bomb());
     EXPECT_EQ(send_and_read_all(peer, get_request("/bomb")), canned::bytes::gzip_bomb_head(size) + body);
 }
 
-TEST(scripted_peer, stall_after_head_holds_the_body_back) {
+TEST(peers_scripted, stall_after_head_holds_the_body_back) {
     scripted_peer peer(canned::stall_after_head(1000ms));
     raw_client c(peer.port());
     c.send(get_request("/"));
@@ -626,7 +641,7 @@ TEST(scripted_peer, stall_after_head_holds_the_body_back) {
     EXPECT_GE(std::chrono::steady_clock::now() - start, 800ms);
 }
 
-TEST(scripted_peer, destructor_ends_a_stalled_script_quickly) {
+TEST(peers_scripted, destructor_ends_a_stalled_script_quickly) {
     const auto start = std::chrono::steady_clock::now();
     {
         scripted_peer peer(canned::stall_after_head(30s));
@@ -637,7 +652,7 @@ TEST(scripted_peer, destructor_ends_a_stalled_script_quickly) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
-TEST(scripted_peer, stale_keepalive_closes_on_the_second_request) {
+TEST(peers_scripted, stale_keepalive_closes_on_the_second_request) {
     for (bool reset : {false, true}) {
         scripted_peer peer(reset ? canned::stale_keepalive_reset() : canned::stale_keepalive());
         {
@@ -660,7 +675,7 @@ TEST(scripted_peer, stale_keepalive_closes_on_the_second_request) {
     }
 }
 
-TEST(scripted_peer, reads_whole_requests_with_bodies_and_records_them) {
+TEST(peers_scripted, reads_whole_requests_with_bodies_and_records_them) {
     scripted_peer peer(canned::keepalive_responses(3));
     raw_client c(peer.port());
     const std::string a = "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
@@ -683,7 +698,7 @@ TEST(scripted_peer, reads_whole_requests_with_bodies_and_records_them) {
     EXPECT_EQ(peer.connection_count(), 1u);
 }
 
-TEST(scripted_peer, a_client_that_closes_early_is_recorded) {
+TEST(peers_scripted, a_client_that_closes_early_is_recorded) {
     scripted_peer peer({{steps::read_request(), steps::send("x")}}, scripted_peer_options{.io_timeout = 500ms});
     {
         raw_client c(peer.port());

@@ -8,6 +8,8 @@
 // until every port answers; a bind race restarts it on fresh ports. The
 // destructor stops it by PID (SIGTERM, bounded waitpid, SIGKILL) and removes
 // the folder. Logs (error.log, access.log) stay in the folder until then.
+// PR_SET_PDEATHSIG is tied to the thread that forks: construct peers on the
+// test's main thread (not inside to_thread or a pool thread that may end).
 //
 // Ports, all on 127.0.0.1:
 //   port()                  plain HTTP, every location below
