@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Runs corio's benchmarks and its anchors in one run, prints the table, writes docs/benchmarks.md.
 
-    /usr/bin/python3 bench/compare.py --build build-bench [--quick] [--no-write] [--only core|files|net]
+    /usr/bin/python3 bench/compare.py --build build-bench [--quick] [--no-write] [--only core|files|net|http]
 
-Three sections, all by default; --only runs one of them and keeps the
+Four sections, all by default; --only runs one of them and keeps the
 others' parts of docs/benchmarks.md as they were.
 
 Section "core" runs, one after the other:
@@ -36,6 +36,14 @@ connection, then TLS: 16 KiB echo throughput against `openssl speed` and
 handshakes/s with `openssl s_time` (against `openssl s_server` too); its
 table goes between the `net` markers of docs/benchmarks.md.
 
+Section "http" (bench/compare_http.py) starts nginx (one worker, pinned to
+one CPU) and runs each HTTP client pinned to the other: 50 concurrent GETs of
+a 13-byte file over keep-alive, plain and HTTPS, with wrk (the limit), corio
+(DIR/bench/corio_http_load, io_uring and epoll), libcurl's multi interface
+(DIR/bench/libcurl_multi_load) and aiohttp (bench/anchors/aiohttp_load.py on
+asyncio and uvloop), then a 1 GiB streamed download against
+`curl -o /dev/null`; its table goes between the `http` markers.
+
 Exits non-zero only if something failed to run (a missed target is not a
 failure).
 """
@@ -56,6 +64,7 @@ from report import load, log, sh
 
 import compare_files  # bench/compare_files.py: the "files" section
 import compare_net  # bench/compare_net.py: the "net" section
+import compare_http  # bench/compare_http.py: the "http" section
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
@@ -468,16 +477,17 @@ def main():
     p.add_argument("--quick", action="store_true", help="fewer repetitions, shorter runs (a few minutes in all)")
     p.add_argument("--no-write", action="store_true", help="print the table, do not write docs/benchmarks.md")
     p.add_argument("--tasks", type=int, default=1_000_000, help="tasks for the memory measurement")
-    p.add_argument("--only", choices=["core", "files", "net"], default=None,
+    p.add_argument("--only", choices=["core", "files", "net", "http"], default=None,
                    help="run one section (core: micro-benchmarks and memory; files: file I/O throughput; "
-                        "net: echo servers) and keep the others' parts of docs/benchmarks.md; default: all")
+                        "net: echo servers; http: the HTTP client against nginx) and keep the others' parts of docs/benchmarks.md; default: all")
     args = p.parse_args()
 
     build = os.path.abspath(args.build)
     failures = []
-    rest, old_net = split_section(read_doc(), compare_net.BEGIN, compare_net.END)
+    rest, old_http = split_section(read_doc(), compare_http.BEGIN, compare_http.END)
+    rest, old_net = split_section(rest, compare_net.BEGIN, compare_net.END)
     old_core, old_files = split_section(rest, compare_files.BEGIN, compare_files.END)
-    core_text = files_text = net_text = None
+    core_text = files_text = net_text = http_text = None
     if args.only in (None, "core"):
         f, core_text = run_core(args, build)
         failures += f
@@ -487,6 +497,9 @@ def main():
     if args.only in (None, "net"):
         f, net_text = compare_net.run_net(args, build, old_net)
         failures += f
+    if args.only in (None, "http"):
+        f, http_text = compare_http.run_http(args, build, old_http)
+        failures += f
 
     if not args.no_write:
         core = core_text if core_text is not None else old_core.rstrip("\n")
@@ -494,8 +507,9 @@ def main():
             core = "# Benchmarks\n\nWritten by `bench/compare.py` (`make bench`).\n"
         files = files_text if files_text is not None else old_files
         net = net_text if net_text is not None else old_net
+        http = http_text if http_text is not None else old_http
         text = core.rstrip("\n") + "\n"
-        for section in (files, net):
+        for section in (files, net, http):
             if section:
                 text += "\n" + section.strip("\n") + "\n"
         os.makedirs(os.path.dirname(DOC), exist_ok=True)

@@ -24,6 +24,8 @@ CORE_PKGS=(
 BENCH_PKGS=(
     libbenchmark-dev libboost1.81-dev
     python3 python3-uvloop python3-aiofiles  # bench/compare.py runs with /usr/bin/python3
+    wrk python3-aiohttp libcurl4-openssl-dev # the http section: wrk, aiohttp and libcurl multi against nginx
+    linux-perf                               # perf record, for what limits a missed target
 )
 
 set_name=${1:-core}
