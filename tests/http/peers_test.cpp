@@ -184,6 +184,15 @@ TEST(peers_support, sha256_matches_the_standard_vectors_and_sha256sum) {
     EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    EXPECT_EQ(sha256_hex(std::string(1000000, 'a')),
+              "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    // Fed in pieces of every size around the 64-byte block: the same digest.
+    const std::string text(1000, 'x');
+    for (std::size_t step : {1, 7, 55, 56, 63, 64, 65, 127, 999}) {
+        sha256 h;
+        for (std::size_t at = 0; at < text.size(); at += step) h.update(std::string_view(text).substr(at, step));
+        EXPECT_EQ(h.hex(), sha256_hex(text)) << step;
+    }
     temp_dir dir;
     std::string data;
     for (int i = 0; i < 100000; ++i) data += static_cast<char>(i * 7 + i / 251);
@@ -224,7 +233,8 @@ TEST_F(peers_nginx, serves_static_files_over_http_1_1) {
 }
 
 TEST_F(peers_nginx, big_file_matches_its_sha256) {
-    EXPECT_EQ(peer().big_body().size(), std::size_t(8) << 20);
+    EXPECT_EQ(peer().big_size(), std::size_t(8) << 20);
+    EXPECT_EQ(sha256_hex(peer().big_body()), peer().big_sha256());
     temp_dir dir;
     const program_result r = curl({"-o", dir / "big", "-w", "%{http_code} %{size_download}", peer().base_url() + "/big.bin"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -448,6 +458,21 @@ TEST_F(peers_nginx, tls_verifies_with_the_ca_and_fails_without_it) {
     // The untrusted server is fine for a client that trusts its own CA.
     EXPECT_EQ(curl({"--cacert", peer().untrusted_ca_file(), peer().untrusted_tls_base_url() + "/hello.txt"}).out,
               "Hello, world!");
+    // ALPN picks http/1.1; the access log shows the SNI the client sent
+    // (none for an address, RFC 6066) and the TLS version.
+    const program_result verbose = curl({"-v", "-o", "/dev/null", "--cacert", peer().ca_file(),
+                                         peer().tls_base_url_by_name() + "/data.json?by-name"});
+    EXPECT_NE(verbose.err.find("ALPN: server accepted http/1.1"), std::string::npos) << verbose.err;
+    const std::optional<access_entry> named = peer().last_access("/data.json?by-name");
+    ASSERT_TRUE(named.has_value());
+    EXPECT_EQ(named->sni, "localhost");
+    EXPECT_EQ(named->tls_protocol, "TLSv1.3");
+    EXPECT_EQ(named->port, peer().tls_port());
+    curl({"-o", "/dev/null", "--cacert", peer().ca_file(), peer().tls_base_url() + "/page.html?by-address"});
+    const std::optional<access_entry> by_address = peer().last_access("/page.html?by-address");
+    ASSERT_TRUE(by_address.has_value());
+    EXPECT_EQ(by_address->sni, "-");
+    EXPECT_EQ(by_address->port, peer().tls_port());
     // Gzip and chunking hold over TLS too.
     const response g = split(curl({"-D", "-", "--raw", "-H", "Accept-Encoding: gzip", "--cacert", peer().ca_file(),
                                    peer().tls_base_url() + "/hello.txt"}).out);
@@ -476,6 +501,13 @@ TEST(peers_nginx_lifecycle, stop_and_destructor_leave_nothing_behind) {
         EXPECT_EQ(connect_loopback(port), -1);
     }
     EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
+TEST(peers_nginx_shared, shared_nginx_is_one_peer_for_the_program) {
+    nginx_peer& a = shared_nginx();
+    EXPECT_EQ(&a, &shared_nginx());
+    EXPECT_EQ(curl({a.base_url() + "/hello.txt"}).out, "Hello, world!");
+    EXPECT_EQ(a.access_entries(1).back().sni, "-");
 }
 
 // ----------------------------------------------------------------- python
@@ -696,6 +728,24 @@ TEST(peers_scripted, reads_whole_requests_with_bodies_and_records_them) {
     EXPECT_EQ(peer.received(0), a + b + g);
     EXPECT_EQ(peer.outcome(0), "done");
     EXPECT_EQ(peer.connection_count(), 1u);
+}
+
+TEST(peers_scripted, answer_serves_every_request_and_records_the_bytes) {
+    scripted_peer peer(canned::answer("ok"));
+    const std::string upload = "PUT /u HTTP/1.1\r\nhost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n";
+    {
+        raw_client c(peer.port());
+        for (int i = 0; i < 3; ++i) {
+            c.send(upload);
+            EXPECT_EQ(c.read_response(), http_response(200, "OK", "ok"));
+        }
+    }
+    raw_client other(peer.port());
+    other.send(get_request("/"));
+    EXPECT_EQ(other.read_response(), http_response(200, "OK", "ok"));
+    ASSERT_TRUE(peer.wait_for_connections(2));
+    EXPECT_EQ(peer.received(0), upload + upload + upload);
+    EXPECT_EQ(peer.received_all().size(), 2u);
 }
 
 TEST(peers_scripted, a_client_that_closes_early_is_recorded) {

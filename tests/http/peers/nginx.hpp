@@ -41,12 +41,17 @@
 //   as the body); /status/200|204|404|500|503 (return N).
 // The access log has one line per request: "$connection
 // $connection_requests $server_port $request_method $request_uri $status
-// $body_bytes_sent" (access_entries() parses it) to count requests and
-// connections.
+// $body_bytes_sent $ssl_server_name $ssl_protocol" (access_entries() parses
+// it) to count requests and connections and to see the client's SNI.
+// shared_nginx() is one nginx_peer for a whole test program.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -72,6 +77,8 @@ struct access_entry {
     std::string uri;  // as the request line had it
     int status = 0;
     std::uint64_t body_bytes = 0;
+    std::string sni;           // the TLS server name the client sent; "-" for none or plain HTTP
+    std::string tls_protocol;  // "TLSv1.3", or "-" for plain HTTP
 };
 
 /// Certificates made with the openssl CLI in `dir`: the trusted CA, a
@@ -187,8 +194,9 @@ public:
         write_file(p.string(), content);
     }
 
-    /// The body of /big.bin and its SHA-256 (hex).
-    const std::string& big_body() const noexcept { return big_; }
+    /// The body of /big.bin (read from its file) and its SHA-256 (hex).
+    std::string big_body() const { return read_file(dir_ / "www/big.bin"); }
+    std::size_t big_size() const noexcept { return options_.big_size; }
     const std::string& big_sha256() const noexcept { return big_sha256_; }
     static std::string page_body() { return "<html><body>Caf\xe9 na\xefve \xa9 corio</body></html>\n"; }
     static std::string data_json() { return R"({"name":"corio","ok":true,"n":42,"list":[1,2,3]})"; }
@@ -220,6 +228,19 @@ public:
         }
     }
 
+    /// The last access-log entry for `uri` once the log has one (waiting
+    /// at most `limit`): what nginx saw of the client's latest request there.
+    std::optional<access_entry> last_access(const std::string& uri, std::chrono::milliseconds limit = 3000ms) const {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        for (;;) {
+            const std::vector<access_entry> entries = parse_access_log(access_log());
+            for (auto it = entries.rbegin(); it != entries.rend(); ++it)
+                if (it->uri == uri) return *it;
+            if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+
     static std::vector<access_entry> parse_access_log(const std::string& text) {
         std::vector<access_entry> out;
         std::istringstream lines(text);
@@ -227,7 +248,8 @@ public:
         while (std::getline(lines, line)) {
             std::istringstream f(line);
             access_entry e;
-            f >> e.connection >> e.connection_requests >> e.port >> e.method >> e.uri >> e.status >> e.body_bytes;
+            f >> e.connection >> e.connection_requests >> e.port >> e.method >> e.uri >> e.status >> e.body_bytes >>
+                e.sni >> e.tls_protocol;
             if (f) out.push_back(std::move(e));
         }
         return out;
@@ -238,14 +260,23 @@ private:
 
     void write_site() {
         add_file("hello.txt", hello_body);
+        // Written and hashed 1 MiB at a time: a benchmark's 1 GiB file is
+        // never in memory whole.
         std::mt19937_64 random(0xc0210);
-        big_.resize(options_.big_size);
-        for (std::size_t i = 0; i < big_.size(); i += 8) {
-            const std::uint64_t v = random();
-            std::memcpy(big_.data() + i, &v, std::min<std::size_t>(8, big_.size() - i));
+        std::ofstream out(dir_ / "www/big.bin", std::ios::binary | std::ios::trunc);
+        sha256 hash;
+        std::string piece;
+        for (std::size_t done = 0; done < options_.big_size; done += piece.size()) {
+            piece.resize(std::min<std::size_t>(1 << 20, options_.big_size - done));
+            for (std::size_t i = 0; i < piece.size(); i += 8) {
+                const std::uint64_t v = random();
+                std::memcpy(piece.data() + i, &v, std::min<std::size_t>(8, piece.size() - i));
+            }
+            out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+            hash.update(piece);
         }
-        big_sha256_ = sha256_hex(big_);
-        add_file("big.bin", big_);
+        if (!out.flush()) throw std::runtime_error("nginx_peer: cannot write big.bin");
+        big_sha256_ = hash.hex();
         add_file("page.html", page_body());
         add_file("data.json", data_json());
     }
@@ -306,7 +337,8 @@ private:
                "  fastcgi_temp_path " + d + "/tmp/fastcgi;\n  uwsgi_temp_path " + d + "/tmp/uwsgi;\n"
                "  scgi_temp_path " + d + "/tmp/scgi;\n"
                "  log_format corio '$connection $connection_requests $server_port $request_method "
-               "$request_uri $status $body_bytes_sent';\n  " + log +
+               "$request_uri $status $body_bytes_sent "
+               "$ssl_server_name $ssl_protocol';\n  " + log +
                "  sendfile on; tcp_nopush on;\n"
                "  gzip on; gzip_min_length 1; gzip_types text/plain application/json;\n"
                "  server {\n    listen 127.0.0.1:" + p + ";\n    include " + d + "/locations.conf;\n  }\n"
@@ -341,8 +373,15 @@ private:
     std::unique_ptr<python_echo_peer> echo_;
     std::unique_ptr<child_process> nginx_;
     std::uint16_t ports_[port_count] = {};
-    std::string big_;
     std::string big_sha256_;
 };
+
+/// One nginx_peer for the whole test program, started on first use (call
+/// it first from the main thread, see PR_SET_PDEATHSIG above) and stopped
+/// when the program exits: starting one costs about half a second.
+inline nginx_peer& shared_nginx() {
+    static nginx_peer peer;
+    return peer;
+}
 
 }  // namespace corio_http_peers

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -317,22 +318,60 @@ inline bool wait_for_ports(const std::vector<std::uint16_t>& ports, child_proces
     return true;
 }
 
-/// SHA-256 (FIPS 180-4) as lowercase hex, so a test can compare a
-/// downloaded body with the file served without linking libcrypto.
-inline std::string sha256_hex(std::string_view data) {
-    static constexpr std::array<std::uint32_t, 64> k = {
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-    std::array<std::uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    auto rotr = [](std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); };
-    auto block = [&](const unsigned char* p) {
+/// SHA-256 (FIPS 180-4), fed in pieces, as lowercase hex: a test compares
+/// a downloaded body with the file served without linking libcrypto, and
+/// without holding a large download in memory.
+class sha256 {
+public:
+    sha256& update(std::string_view data) {
+        const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+        std::size_t n = data.size();
+        length_ += n;
+        if (buffered_ != 0) {
+            const std::size_t take = std::min(n, std::size_t(64) - buffered_);
+            std::memcpy(buffer_.data() + buffered_, p, take);
+            buffered_ += take, p += take, n -= take;
+            if (buffered_ < 64) return *this;
+            block(buffer_.data());
+            buffered_ = 0;
+        }
+        for (; n >= 64; p += 64, n -= 64) block(p);
+        std::memcpy(buffer_.data(), p, n);
+        buffered_ = n;
+        return *this;
+    }
+
+    /// The digest of everything fed so far (the state is kept as is).
+    std::string hex() const {
+        sha256 copy = *this;
+        const std::uint64_t bits = length_ * 8;
+        std::array<unsigned char, 72> pad{};
+        pad[0] = 0x80;
+        const std::size_t zeros = (buffered_ < 56 ? 56 : 120) - buffered_;
+        for (int i = 0; i < 8; ++i) pad[zeros + 7 - i] = static_cast<unsigned char>(bits >> (8 * i));
+        copy.update(std::string_view(reinterpret_cast<const char*>(pad.data()), zeros + 8));
+        std::string out;
+        char buf[9];
+        for (std::uint32_t v : copy.h_) {
+            std::snprintf(buf, sizeof buf, "%08x", v);
+            out += buf;
+        }
+        return out;
+    }
+
+private:
+    static std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+    void block(const unsigned char* p) {
+        static constexpr std::array<std::uint32_t, 64> k = {
+            0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+            0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+            0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+            0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+            0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+            0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+            0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+            0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
         std::array<std::uint32_t, 64> w{};
         for (int i = 0; i < 16; ++i)
             w[i] = (std::uint32_t(p[4 * i]) << 24) | (std::uint32_t(p[4 * i + 1]) << 16) |
@@ -342,40 +381,22 @@ inline std::string sha256_hex(std::string_view data) {
             const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
             w[i] = w[i - 16] + s0 + w[i - 7] + s1;
         }
-        std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+        std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
         for (int i = 0; i < 64; ++i) {
-            const std::uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+            const std::uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
             const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-            hh = g;
-            g = f;
-            f = e;
-            e = d + t1;
-            d = c;
-            c = b;
-            b = a;
-            a = t1 + t2;
+            h = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
         }
-        h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
-    };
-    const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
-    std::size_t full = data.size() / 64;
-    for (std::size_t i = 0; i < full; ++i) block(bytes + 64 * i);
-    std::array<unsigned char, 128> tail{};
-    const std::size_t rest = data.size() % 64;
-    std::memcpy(tail.data(), bytes + 64 * full, rest);
-    tail[rest] = 0x80;
-    const std::size_t tail_len = rest < 56 ? 64 : 128;
-    const std::uint64_t bits = std::uint64_t(data.size()) * 8;
-    for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
-    block(tail.data());
-    if (tail_len == 128) block(tail.data() + 64);
-    std::string out;
-    char buf[9];
-    for (std::uint32_t v : h) {
-        std::snprintf(buf, sizeof buf, "%08x", v);
-        out += buf;
+        h_[0] += a, h_[1] += b, h_[2] += c, h_[3] += d, h_[4] += e, h_[5] += f, h_[6] += g, h_[7] += h;
     }
-    return out;
-}
+
+    std::array<std::uint32_t, 8> h_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    std::array<unsigned char, 64> buffer_{};
+    std::size_t buffered_ = 0;
+    std::uint64_t length_ = 0;
+};
+
+inline std::string sha256_hex(std::string_view data) { return sha256().update(data).hex(); }
 
 }  // namespace corio_http_peers

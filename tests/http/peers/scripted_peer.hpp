@@ -216,6 +216,17 @@ inline std::vector<script> keepalive_responses(int n) {
     }
     return {s};
 }
+/// 200 with `body` to each request, up to `requests` per kept-alive
+/// connection: a well-behaved peer whose received() bytes show exactly
+/// what the client sent (chunked uploads, header order, casing).
+inline std::vector<script> answer(std::string body = "Hello, world!", int requests = 100) {
+    script s;
+    for (int i = 0; i < requests; ++i) {
+        s.push_back(steps::read_request());
+        s.push_back(steps::send(http_response(200, "OK", body)));
+    }
+    return {s};
+}
 }  // namespace canned
 
 struct scripted_peer_options {
