@@ -502,6 +502,11 @@ def main():
         failures += f
 
     if not args.no_write:
+        # The sections not run are taken from the file as it is now: another
+        # run (`--only net`, say) may have rewritten its part meanwhile.
+        rest, old_http = split_section(read_doc(), compare_http.BEGIN, compare_http.END)
+        rest, old_net = split_section(rest, compare_net.BEGIN, compare_net.END)
+        old_core, old_files = split_section(rest, compare_files.BEGIN, compare_files.END)
         core = core_text if core_text is not None else old_core.rstrip("\n")
         if not core.strip():
             core = "# Benchmarks\n\nWritten by `bench/compare.py` (`make bench`).\n"
