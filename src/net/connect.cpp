@@ -63,7 +63,7 @@ task<int> connect_one(address peer, const connect_options& options, const char* 
     const int fd = guard.fds.back();
     auto retry_delay = std::chrono::milliseconds(1);
     for (;;) {
-        io_await op("connect");
+        io_await op(operation);
         op.code = io_opcode::connect;
         op.fd = fd;
         op.buffer = const_cast<sockaddr*>(peer.data());
@@ -101,6 +101,7 @@ std::vector<address> interleave_families(const std::vector<address>& in) {
 // in progress sit in a private epoll set, so one readiness wait covers them.
 task<std::pair<int, address>> race(std::vector<address> addresses, const connect_options& options,
                                    const std::string& name) {
+    const std::string waiting = std::string(tcp_operation) + " " + name;  // names a failed wait
     socket_guard guard;  // [0]: the epoll set; then one per attempt (-1 once closed)
     const int ep = ::epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0) throw_socket_error(errno, tcp_operation, name);
@@ -152,12 +153,12 @@ task<std::pair<int, address>> race(std::vector<address> addresses, const connect
         bool timed_out = false;
         if (next < addresses.size()) {
             try {
-                co_await corio::wait_for(wait_ready(ep, POLLIN, "connect"), options.happy_eyeballs_delay);
+                co_await corio::wait_for(wait_ready(ep, POLLIN, waiting.c_str()), options.happy_eyeballs_delay);
             } catch (const timeout_error&) {
                 timed_out = true;
             }
         } else {
-            co_await wait_ready(ep, POLLIN, "connect");
+            co_await wait_ready(ep, POLLIN, waiting.c_str());
         }
         epoll_event events[16];
         const int n = ::epoll_wait(ep, events, 16, 0);

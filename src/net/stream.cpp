@@ -55,9 +55,9 @@ using detail::stream_state;
 stream::stream() noexcept = default;
 
 stream::stream(int fd, address peer, stream_limits limits) : state_(std::make_unique<stream_state>()) {
-    if (limits.limit == 0) throw std::invalid_argument("stream: limit must be at least 1 byte");
+    if (limits.limit == 0) throw std::invalid_argument("stream::stream: limit must be at least 1 byte");
     if (limits.low_water > limits.high_water)
-        throw std::invalid_argument("stream: low_water (" + std::to_string(limits.low_water) +
+        throw std::invalid_argument("stream::stream: low_water (" + std::to_string(limits.low_water) +
                                     ") is above high_water (" + std::to_string(limits.high_water) + ")");
     state_->fd = fd;
     state_->peer = std::move(peer);
