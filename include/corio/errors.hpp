@@ -72,8 +72,8 @@ private:
 
 /// A TLS handshake or certificate verification failed, or a TLS context
 /// could not be built. The message names the host (or the file) and
-/// OpenSSL's reason ("TLS handshake with example.com:443: certificate verify
-/// failed: certificate has expired").
+/// OpenSSL's reason ("stream::start_tls with example.com:443: certificate
+/// verify failed: certificate has expired").
 class tls_error : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;

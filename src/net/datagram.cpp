@@ -137,7 +137,8 @@ task<std::size_t> datagram_socket::send(std::string_view data) {
 
 task<std::size_t> datagram_socket::send_to(std::string_view data, address to) {
     constexpr const char* operation = "datagram_socket::send_to";
-    if (fd_ < 0) detail::throw_state_error(EBADF, detail::socket_kind::datagram_socket, operation + (" " + to.to_string()));
+    if (fd_ < 0)
+        detail::throw_state_error(EBADF, detail::socket_kind::datagram_socket, operation + (" " + to.to_string()));
     detail::busy_guard guard(sending_, [&] {
         return std::string(operation) + " " + to.to_string() + ": another task is already sending";
     });
@@ -162,7 +163,8 @@ task<std::pair<std::string, address>> datagram_socket::recv_from(std::size_t max
 
 task<std::pair<std::string, address>> datagram_socket::receive(std::size_t max, const char* operation) {
     if (fd_ < 0) detail::throw_state_error(EBADF, detail::socket_kind::datagram_socket, describe(operation, "from"));
-    detail::busy_guard guard(receiving_, [&] { return describe(operation, "from") + ": another task is already receiving"; });
+    detail::busy_guard guard(receiving_,
+                             [&] { return describe(operation, "from") + ": another task is already receiving"; });
     std::string data(max, '\0');
     address from;
     message m(data.data(), data.size(), from.data(), address::capacity);
@@ -181,7 +183,8 @@ address datagram_socket::local_address() const {
     if (fd_ < 0) throw std::logic_error("datagram_socket::local_address: the socket is closed");
     address a;
     socklen_t size = address::capacity;
-    if (::getsockname(fd_, a.data(), &size) != 0) detail::throw_socket_error(errno, "datagram_socket::local_address", std::string_view());
+    if (::getsockname(fd_, a.data(), &size) != 0)
+        detail::throw_socket_error(errno, "datagram_socket::local_address", std::string_view());
     a.resize(size);
     return a;
 }
