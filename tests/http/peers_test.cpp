@@ -3,6 +3,7 @@
 // with plain sockets, so a failing client test points at the client, not at
 // its peer. nginx, python3 and curl must be installed
 // (scripts/install-deps.sh core).
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -746,6 +747,40 @@ TEST(peers_scripted, answer_serves_every_request_and_records_the_bytes) {
     ASSERT_TRUE(peer.wait_for_connections(2));
     EXPECT_EQ(peer.received(0), upload + upload + upload);
     EXPECT_EQ(peer.received_all().size(), 2u);
+}
+
+// A non-blocking connect's result within `limit`: 0, an errno, or -1 if it
+// is still pending.
+int connect_result(std::uint16_t port, std::chrono::milliseconds limit) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int result = 0;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        result = errno;
+        if (errno == EINPROGRESS) {
+            pollfd p{fd, POLLOUT, 0};
+            if (::poll(&p, 1, static_cast<int>(limit.count())) == 1) {
+                socklen_t len = sizeof result;
+                ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &result, &len);
+            } else {
+                result = -1;
+            }
+        }
+    }
+    ::close(fd);
+    return result;
+}
+
+TEST(peers_scripted, refusing_port_refuses_and_unaccepting_peer_hangs) {
+    refusing_port refusing;
+    EXPECT_EQ(connect_result(refusing.port(), 1000ms), ECONNREFUSED);
+    EXPECT_EQ(curl({refusing.base_url() + "/"}).exit_code, 7);  // CURLE_COULDNT_CONNECT
+    unaccepting_peer hanging;
+    EXPECT_EQ(connect_result(hanging.port(), 300ms), -1);
+    EXPECT_EQ(curl({"--connect-timeout", "1", hanging.base_url() + "/"}).exit_code, 28);
 }
 
 TEST(peers_scripted, a_client_that_closes_early_is_recorded) {

@@ -34,15 +34,19 @@
 //   /to-http -> http://127.0.0.1:port()/hello.txt;
 //   /to-other-port -> http://127.0.0.1:keepalive_port()/hello.txt;
 //   /echo... -> the python echo peer (JSON of method, headers, body) through
-//   proxy_pass, unbuffered both ways, so chunked uploads stay chunked;
-//   /slow?delay=S&stage=head|body -> the echo peer's stall;
+//   proxy_pass, unbuffered both ways, so chunked uploads stay chunked; nginx
+//   keeps Host but sends its own Connection: close, so echo_base_url() (the
+//   echo peer itself) is there to see a client's own hop-by-hop headers;
+//   /slow?delay=S&stage=head|body -> the echo peer's stall (S defaults to
+//   10 s; head: before the head, body: after a head of Content-Length 13);
 //   /set-cookie (Set-Cookie variants, set_cookie_headers), /set-cookie-redirect
 //   (a cookie and a 302 to /cookies), /cookies (the request's Cookie header
 //   as the body); /status/200|204|404|500|503 (return N).
 // The access log has one line per request: "$connection
 // $connection_requests $server_port $request_method $request_uri $status
 // $body_bytes_sent $ssl_server_name $ssl_protocol" (access_entries() parses
-// it) to count requests and connections and to see the client's SNI.
+// it, last_access(uri) waits for a request's line) to count requests and
+// connections and to see the client's SNI.
 // shared_nginx() is one nginx_peer for a whole test program.
 #pragma once
 

@@ -9,6 +9,8 @@
 // Every wait is bounded (options.io_timeout, and 20 ms slices that watch the
 // stop flag); the destructor stops accepting, ends every script and joins
 // every thread.
+// Also here: refusing_port (connections refused) and unaccepting_peer
+// (connect() hangs), for the connector's errors and connect timeouts.
 #pragma once
 
 #include <arpa/inet.h>
@@ -20,6 +22,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -501,6 +504,78 @@ private:
     mutable std::condition_variable changed_;
     std::vector<record> records_;
     std::vector<std::thread> workers_;
+};
+
+/// A port that refuses every connection (ECONNREFUSED): bound on
+/// 127.0.0.1 but never listening, so no other process can take it while
+/// the object lives.
+class refusing_port {
+public:
+    refusing_port() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd_ < 0) throw_errno("socket");
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+            ::close(fd_);
+            throw_errno("refusing_port: bind 127.0.0.1:0");
+        }
+        port_ = ntohs(a.sin_port);
+    }
+    refusing_port(const refusing_port&) = delete;
+    refusing_port& operator=(const refusing_port&) = delete;
+    ~refusing_port() { ::close(fd_); }
+    std::uint16_t port() const noexcept { return port_; }
+    std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+private:
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+};
+
+/// A listener that never accepts, its accept queue (backlog 0) filled by
+/// connections of its own: Linux then drops a client's SYNs, so connect()
+/// hangs until the client's connect timeout (sock_connect, connect) fires.
+class unaccepting_peer {
+public:
+    unaccepting_peer() {
+        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (listener_ < 0) throw_errno("socket");
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listener_, 0) != 0 ||
+            ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+            ::close(listener_);
+            throw_errno("unaccepting_peer: bind/listen 127.0.0.1:0");
+        }
+        port_ = ntohs(a.sin_port);
+        // Non-blocking: the fillers past the queue's room hang themselves.
+        for (int i = 0; i < 3; ++i) {
+            const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+            if (fd < 0) continue;
+            (void)::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+            fillers_.push_back(fd);
+        }
+        std::this_thread::sleep_for(20ms);  // let the handshakes that can complete do so
+    }
+    unaccepting_peer(const unaccepting_peer&) = delete;
+    unaccepting_peer& operator=(const unaccepting_peer&) = delete;
+    ~unaccepting_peer() {
+        for (int fd : fillers_) ::close(fd);
+        ::close(listener_);
+    }
+    std::uint16_t port() const noexcept { return port_; }
+    std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+private:
+    int listener_ = -1;
+    std::uint16_t port_ = 0;
+    std::vector<int> fillers_;
 };
 
 }  // namespace corio_http_peers
