@@ -431,7 +431,7 @@ class HttpRun:
         try:
             ok = self.runnable()
             self.make_files()
-            self.record([*self.server_prefix, "nginx", "-p", "$D", "-c", "$D/nginx.conf", "-g",
+            self.record([*self.server_prefix, "nginx", "-p", self.tmp, "-c", os.path.join(self.tmp, "nginx.conf"), "-g",
                          "daemon off; master_process off;"], "   # until SIGTERM")
             self.nginx = Nginx(self.tmp, self.cert, self.key, self.server_prefix)
             for rep in range(self.reps):
@@ -513,6 +513,31 @@ class HttpRun:
             rows.append(cells)
         return rows
 
+    def cpu_rows(self):
+        """The ratios of the table above from client CPU per request instead of req/s: what they
+        would be with the client's CPU as the limit (a quiet machine, the server faster than it)."""
+        def cpu(name, s):
+            return self.m(name, s, "client_cpu_us")
+        aio = {s: min([v for v in (cpu("aiohttp asyncio", s), cpu("aiohttp uvloop", s)) if v is not None],
+                      default=None) for s in ("http", "https")}
+        down = {n: med([r["client_cpu_s"] for r in self.down.get(n, [])]) for n in DOWNLOADERS}
+        rows = []
+        for name, kind in CLIENTS:
+            if kind != "corio":
+                continue
+            cells = [name]
+            for base in ("wrk", "aiohttp", "libcurl multi"):
+                parts = []
+                for s in ("http", "https"):
+                    c = cpu(name, s)
+                    b = aio[s] if base == "aiohttp" else cpu(base, s)
+                    parts.append(ratio_text(b / c) if b and c else "n/a")
+                cells.append(" / ".join(parts))
+            c, b = down.get(name), down.get("curl")
+            cells.append(ratio_text(b / c) if b and c else "n/a")
+            rows.append(cells)
+        return rows
+
     def download_rows(self):
         curl = med([r["mb_per_s"] for r in self.down.get("curl", [])])
         rows = []
@@ -537,6 +562,8 @@ class HttpRun:
 REQ_HEADER = ["client", "plain req/s", "HTTPS req/s", "CPU µs/req plain: client user + sys / nginx",
               "CPU µs/req HTTPS: client user + sys / nginx", "÷ wrk (plain / HTTPS)", "÷ best aiohttp (plain / HTTPS)",
               "÷ libcurl multi (plain / HTTPS)", "corio target met?"]
+CPU_HEADER = ["client", "wrk's CPU/req ÷ corio's (plain / HTTPS)", "best aiohttp's ÷ corio's (plain / HTTPS)",
+              "libcurl multi's ÷ corio's (plain / HTTPS)", "download: curl's CPU ÷ corio's"]
 DOWN_HEADER = ["client", "download MB/s", "client CPU s", "÷ curl", "corio target met?"]
 
 
@@ -549,12 +576,14 @@ def run_http(args, build, old_section):
     h.measure()
     elapsed = time.monotonic() - t_start
     load_after = load()
-    rrows, drows = h.request_rows(), h.download_rows()
+    rrows, drows, crows = h.request_rows(), h.download_rows(), h.cpu_rows()
     size_text = f"{h.big_size >> 20} MiB"
     print()
     print(text_table(REQ_HEADER, rrows))
     print()
     print(text_table(DOWN_HEADER, drows))
+    print("\nThe ratios from the clients' CPU time per request (per download) instead:")
+    print(text_table(CPU_HEADER, crows))
     print(f"\n{TASKS} tasks, GET of a 13-byte file over keep-alive; download of {size_text}; nginx on CPU "
           f"{h.server_cpu}, clients on CPU {h.client_cpu}; medians of {h.reps} repetitions of {h.seconds} s. "
           f"Http section: {elapsed:.0f} s, load average {load_before} before, {load_after} after.")
@@ -602,6 +631,15 @@ def run_http(args, build, old_section):
         markdown(DOWN_HEADER, drows),
         "",
         f"Target of corio: MB/s ≥ {T_DOWNLOAD}x `curl -o /dev/null`'s (MB = 10^6 bytes).",
+        "",
+        "### The same ratios from the clients' CPU time",
+        "",
+        "What the ratios above would be if each client's own CPU were the limit (the server faster than "
+        "the client, the CPU the client's alone): the anchor's client CPU time (user + kernel) per request, "
+        "or per download, divided by corio's. Not the targets, which are on req/s and MB/s; a guide to them "
+        "when the machine is shared and the server's CPU share sets every client's rate.",
+        "",
+        markdown(CPU_HEADER, crows),
         "",
         NOTES_BEGIN, kept_notes(old_section, NOTES_BEGIN, NOTES_END) or NO_NOTES, NOTES_END,
         "",
