@@ -56,6 +56,12 @@ struct server_state {
     bool orphaned = false;  // the server object is gone: the last fiber frees us
     event slot_freed;       // a handler ended
     event all_done;         // no fiber left
+    // What the acceptors' and the handlers' fibers tell when they end.
+    struct done_listener : fiber_listener {
+        server_state* state;
+    };
+    done_listener acceptor_done{};
+    done_listener handler_done{};
 
     ~server_state() { scope.unlink(); }
 };
@@ -70,10 +76,12 @@ void fiber_ended(server_state* st) noexcept {
     }
 }
 
-void on_acceptor_done(fiber*, void* context) noexcept { fiber_ended(static_cast<server_state*>(context)); }
+void on_acceptor_done(fiber*, fiber_listener* self) noexcept {
+    fiber_ended(static_cast<server_state::done_listener*>(self)->state);
+}
 
-void on_handler_done(fiber*, void* context) noexcept {
-    auto* st = static_cast<server_state*>(context);
+void on_handler_done(fiber*, fiber_listener* self) noexcept {
+    auto* st = static_cast<server_state::done_listener*>(self)->state;
     --st->handlers;
     st->slot_freed.set();
     fiber_ended(st);
@@ -82,8 +90,10 @@ void on_handler_done(fiber*, void* context) noexcept {
 template <class T>
 void start_server_fiber(server_state* st, task<T> t, bool is_handler) {
     fiber* f = start_child(t, &st->scope, "start_server", st->where);
-    f->on_done = is_handler ? &on_handler_done : &on_acceptor_done;
-    f->done_context = st;
+    server_state::done_listener& listener = is_handler ? st->handler_done : st->acceptor_done;
+    listener.fiber_done = is_handler ? &on_handler_done : &on_acceptor_done;
+    listener.state = st;
+    f->on_done = &listener;
     f->result_retrieved = true;  // failures are handled inside (handlers) or are cancellations
     ++st->fibers;
     if (is_handler) ++st->handlers;

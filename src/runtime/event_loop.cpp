@@ -233,7 +233,7 @@ void event_loop::fiber_finished(fiber* f) noexcept {
     f->done = true;
     --alive_;
     f->root.unlink();
-    if (f->on_done != nullptr) f->on_done(f, f->done_context);
+    if (f->on_done != nullptr) f->on_done->fiber_done(f, f->on_done);
     if (fiber* j = f->joiner) {
         f->joiner = nullptr;
         wake(j);

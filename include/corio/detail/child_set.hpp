@@ -39,9 +39,11 @@ fiber* start_child(task<T>& t, cancel_scope* parent, const char* operation, sour
     return loop.start_fiber(h, &h.promise(), parent, where);
 }
 
-class child_set {
+class child_set : private fiber_listener {
 public:
-    explicit child_set(bool cancel_on_failure) noexcept : cancel_on_failure_(cancel_on_failure) {}
+    explicit child_set(bool cancel_on_failure) noexcept : cancel_on_failure_(cancel_on_failure) {
+        fiber_done = &on_child_done;
+    }
     child_set(const child_set&) = delete;
     child_set& operator=(const child_set&) = delete;
 
@@ -60,8 +62,7 @@ public:
     template <class T>
     fiber* start(task<T>& t, const char* operation, source_location where) {
         fiber* f = start_child(t, &scope_, operation, where);
-        f->on_done = &on_child_done;
-        f->done_context = this;
+        f->on_done = this;
         f->result_retrieved = true;  // failures are reported through us
         ++running_;
         return f;
@@ -89,8 +90,8 @@ public:
     wait_awaiter wait_all() noexcept { return {this}; }
 
 private:
-    static void on_child_done(fiber* f, void* context) noexcept {
-        auto* set = static_cast<child_set*>(context);
+    static void on_child_done(fiber* f, fiber_listener* self) noexcept {
+        auto* set = static_cast<child_set*>(self);
         --set->running_;
         if (const std::exception_ptr& e = f->root_promise->exception) {
             if (!set->first_) set->first_ = e;

@@ -101,6 +101,11 @@ inline bool cancelled_from(const cancel_scope* s) noexcept {
     return false;
 }
 
+/// What wants to know that a fiber's root task has finished (fiber::on_done).
+struct fiber_listener {
+    void (*fiber_done)(fiber* f, fiber_listener* self) noexcept = nullptr;
+};
+
 struct fiber {
     std::coroutine_handle<> resume_point;  // the leaf to resume when scheduled
     fiber* next_ready = nullptr;           // intrusive ready-queue link
@@ -109,10 +114,11 @@ struct fiber {
     cancel_scope root;                     // the fiber's own scope (join_handle::cancel)
     std::coroutine_handle<> root_task;     // the task this fiber runs
     struct promise_base* root_promise = nullptr;
-    // Called when the root task has finished (result stored), before the
-    // joiner is woken: task_group and gather count their children here.
-    void (*on_done)(fiber*, void* context) noexcept = nullptr;
-    void* done_context = nullptr;
+    // Told when the root task has finished (result stored), before the
+    // joiner is woken: task_group, gather and servers count their fibers
+    // here. One pointer (not a function and a context): a sleeping task's
+    // fiber is a byte cost per task.
+    struct fiber_listener* on_done = nullptr;
     fiber* joiner = nullptr;               // a fiber awaiting our join_handle
     std::uint32_t refs = 0;                // running + join_handle
     bool done = false;
