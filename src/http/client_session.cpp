@@ -238,9 +238,8 @@ task<response> request_runner::exchange(std::shared_ptr<session_state> s, std::s
         bool retry = false;
         try {
             for (;;) {
-                if (state->raw_begin < state->raw.size()) {
-                    std::string_view held(state->raw.data() + state->raw_begin, state->raw.size() - state->raw_begin);
-                    state->raw_begin += state->parser.feed(held, [](std::string_view) {});
+                if (!state->raw.empty()) {
+                    state->raw.consume(state->parser.feed(state->raw.held(), [](std::string_view) {}));
                     if (state->parser.head_done()) {
                         const int status = state->parser.head().status;
                         if (status >= 100 && status < 200 && status != 101) {  // 100 Continue, 103: another head follows
@@ -252,20 +251,18 @@ task<response> request_runner::exchange(std::shared_ptr<session_state> s, std::s
                     }
                 }
                 const std::size_t held = state->raw.size();
-                state->raw.resize(held + 16 * 1024);
-                std::span<std::byte> into(reinterpret_cast<std::byte*>(state->raw.data() + held), 16 * 1024);
                 std::size_t n = 0;
                 try {
-                    n = co_await read_within(conn, into, nearest(total_at, t.total, t.sock_read, "sock_read"), what);
+                    n = co_await read_within(conn, state->raw.space(16 * 1024),
+                                             nearest(total_at, t.total, t.sock_read, "sock_read"), what, {});
                 } catch (const std::system_error&) {
-                    state->raw.resize(held);
-                    if (may_retry && held == 0) {
+                    if (may_retry && held == 0 && !state->parser.got_some()) {
                         retry = true;
                         break;
                     }
                     throw;
                 }
-                state->raw.resize(held + n);
+                state->raw.commit(n);
                 if (n == 0) {
                     if (may_retry && !state->parser.got_some() && held == 0) {
                         retry = true;

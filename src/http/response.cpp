@@ -47,12 +47,15 @@ wait_bound nearest(std::optional<clock::time_point> total_at, std::optional<std:
     return b;
 }
 
-task<std::size_t> read_within(stream& conn, std::span<std::byte> into, wait_bound bound, const std::string& what) {
+task<std::size_t> read_within(stream& conn, std::span<std::byte> into, wait_bound bound, std::string_view method,
+                              std::string_view url) {
     if (!bound.at) co_return co_await conn.read_some(into);
     try {
         auto body = [&](timeout_scope&) -> task<std::size_t> { co_return co_await conn.read_some(into); };
         co_return co_await corio::with(corio::timeout_at(bound.at), body);
     } catch (const corio::timeout_error&) {
+        std::string what(method);
+        if (!url.empty()) (what += ' ') += url;
         throw corio::timeout_error(what + ": " + bound.which + " timeout (" + std::to_string(bound.value.count()) +
                                    " ms) passed");
     }
@@ -70,23 +73,18 @@ std::string response_state::take(std::size_t n) {
 }
 
 void response_state::parse_held() {
-    while (raw_begin < raw.size() && !parser.done()) {
-        std::string_view held(raw.data() + raw_begin, raw.size() - raw_begin);
+    while (!raw.empty() && !parser.done()) {
         std::size_t used = 0;
         if (decoder && !decoder->identity()) {
             content_decoder& d = *decoder;
             std::string& out = pending;
-            used = parser.feed(held, [&](std::string_view piece) { d.decode(piece, out); });
+            used = parser.feed(raw.held(), [&](std::string_view piece) { d.decode(piece, out); });
         } else {
             std::string& out = pending;
-            used = parser.feed(held, [&](std::string_view piece) { out.append(piece); });
+            used = parser.feed(raw.held(), [&](std::string_view piece) { out.append(piece); });
         }
-        raw_begin += used;
+        raw.consume(used);
         if (used == 0) break;
-    }
-    if (raw_begin == raw.size()) {
-        raw.clear();
-        raw_begin = 0;
     }
 }
 
@@ -95,7 +93,7 @@ void response_state::finish_body() {
     if (decoder) decoder->finish();
     // Bytes after the end of the message would be a response nobody asked
     // for: such a connection is not kept.
-    const bool reusable = parser.keep_alive() && raw_begin == raw.size();
+    const bool reusable = parser.keep_alive() && raw.empty();
     lease.release(reusable);
 }
 
@@ -121,19 +119,9 @@ task<bool> response_state::fill() {
                 body_done = true;
                 break;
             }
-            // Room for one read after what is held.
-            const std::size_t held = raw.size();
-            raw.resize(held + read_chunk);
             const auto bound = nearest(total_at, total, sock_read, "sock_read");
-            std::span<std::byte> into(reinterpret_cast<std::byte*>(raw.data() + held), read_chunk);
-            std::size_t n = 0;
-            try {
-                n = co_await read_within(lease.connection(), into, bound, describe());
-            } catch (...) {
-                raw.resize(held);
-                throw;
-            }
-            raw.resize(held + n);
+            const std::size_t n = co_await read_within(lease.connection(), raw.space(read_chunk), bound, method, url_text);
+            raw.commit(n);
             if (n == 0) {
                 if (!parser.finish_on_eof())
                     throw client_payload_error(describe() + ": the server closed the connection inside the body");
@@ -160,7 +148,7 @@ task<bool> response_state::fill() {
 }
 
 void response_state::release() noexcept {
-    lease.release(body_done && parser.keep_alive() && raw_begin == raw.size());
+    lease.release(body_done && parser.keep_alive() && raw.empty());
     body_done = true;
 }
 
