@@ -4,7 +4,7 @@
 //
 // what() says what was wrong, in words ("header field too long (9000 > 8190
 // bytes)"); the client and the server put the method, URL or peer in front.
-// kind() lets them map it without reading the text: the client to API.md's
+// kind() lets them map it without reading the text: the client to its
 // error types (a head error is a client_response_error with status 400, a body
 // error a client_payload_error), the server to its answer (status()).
 #pragma once
