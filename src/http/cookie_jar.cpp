@@ -1,5 +1,8 @@
 // RFC 6265 storage and retrieval (corio/http/cookie_jar.hpp).
 #include <corio/http/cookie_jar.hpp>
+#include <corio/http/headers.hpp>
+
+#include "text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,24 +12,10 @@ namespace corio::http {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
+using detail::trim_ows;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
+std::string lower(std::string_view s) { return detail::lower_ascii(s); }
+std::string_view trim(std::string_view s) { return trim_ows(s); }
 
 bool is_ip_literal(std::string_view host) {
     if (host.find(':') != std::string_view::npos) return true;  // IPv6

@@ -3,6 +3,8 @@
 // so what a peer is told and what is read back follow one set of rules.
 #include "corio/http/message.hpp"
 
+#include "text.hpp"
+
 #include <charconv>
 #include <stdexcept>
 
@@ -59,23 +61,7 @@ bool keep_alive_by(int version, const headers& fields) {
     return version == 10 && tokens.keep_alive;
 }
 
-std::string quoted(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s.substr(0, 64)) {
-        unsigned char u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') {
-            static const char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 15];
-        } else {
-            out += c;
-        }
-    }
-    if (s.size() > 64) out += "...";
-    out += '"';
-    return out;
-}
+std::string quoted(std::string_view s) { return detail::shown_in_message(s, 64, true); }
 
 // The framing fields of a message, checked against request smuggling.
 struct framing_fields {

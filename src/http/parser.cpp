@@ -6,6 +6,8 @@
 // words.
 #include "corio/http/parser.hpp"
 
+#include "text.hpp"
+
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -30,23 +32,7 @@ constexpr std::size_t head_step = 4096;
 constexpr std::size_t body_step = 64;
 
 std::string excerpt(std::string_view rest) {
-    auto end = rest.find_first_of("\r\n");
-    auto line = rest.substr(0, std::min<std::size_t>(end, 64));
-    std::string out = "\"";
-    for (char c : line) {
-        unsigned char u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') {
-            static const char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 15];
-        } else {
-            out += c;
-        }
-    }
-    if (line.size() < rest.size() && line.size() == 64) out += "...";
-    out += '"';
-    return out;
+    return detail::shown_in_message(rest.substr(0, rest.find_first_of("\r\n")), 64, true);
 }
 
 }  // namespace

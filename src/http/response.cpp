@@ -2,6 +2,8 @@
 // body read through the parser and the content decoder.
 #include <corio/http/response.hpp>
 
+#include "text.hpp"
+
 #include <iconv.h>
 
 #include <algorithm>
@@ -22,17 +24,8 @@ namespace {
 constexpr std::size_t read_chunk = 64 * 1024;
 constexpr std::size_t max_line = 64 * 1024;
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
+std::string lower(std::string_view s) { return lower_ascii(s); }
+std::string_view trim(std::string_view s) { return trim_ows(s); }
 
 }  // namespace
 

@@ -4,6 +4,8 @@
 // checks an HTTP client needs (scheme, host, port).
 #include "corio/http/url.hpp"
 
+#include "text.hpp"
+
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
@@ -16,22 +18,7 @@ namespace {
 
 namespace urls = boost::urls;
 
-std::string shown(std::string_view text) {
-    std::string out;
-    for (char c : text.substr(0, 200)) {
-        unsigned char u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) {
-            static const char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 15];
-        } else {
-            out += c;
-        }
-    }
-    if (text.size() > 200) out += "...";
-    return out;
-}
+std::string shown(std::string_view text) { return detail::shown_in_message(text, 200, false); }
 
 // Percent-encodes what browsers accept unencoded; refuses control characters.
 std::string pre_encode(const char* operation, std::string_view text) {
