@@ -640,3 +640,84 @@ TEST_P(client_session_test, a_closed_session_refuses_requests_and_an_unclosed_on
     EXPECT_NE(err.find("unclosed client session (made at"), std::string::npos) << err;
     EXPECT_NE(err.find("client_session_test.cpp"), std::string::npos) << err;
 }
+
+TEST_P(client_session_test, a_server_that_never_accepts_hits_the_connect_timeout) {
+    peers::unaccepting_peer stuck;
+    run([&]() -> corio::task<> {
+        session_options o;
+        o.timeout.connect = 300ms;
+        co_await corio::with(client_session(std::move(o)), [&](client_session& session) -> corio::task<> {
+            const std::string e = co_await failure_of<corio::timeout_error>(session, stuck.base_url() + "/");
+            EXPECT_NE(e.find("connect timeout (300 ms) passed"), std::string::npos) << e;
+            EXPECT_NE(e.find("GET " + stuck.base_url() + "/"), std::string::npos) << e;
+            EXPECT_EQ(session.connections_in_use(), 0u);
+        });
+    }());
+}
+
+TEST_P(client_session_test, a_name_that_does_not_resolve_is_a_client_connector_error) {
+    // No network here: the lookup fails at once or at the resolver's own
+    // timeout; the total timeout bounds the test either way.
+    run([]() -> corio::task<> {
+        session_options o;
+        o.timeout.total = 20s;
+        co_await corio::with(client_session(std::move(o)), [](client_session& session) -> corio::task<> {
+            try {
+                (void)co_await session.get("http://no-such-host.invalid/");
+                ADD_FAILURE() << "no exception";
+            } catch (const client_connector_error& e) {
+                EXPECT_NE(std::string(e.what()).find("GET http://no-such-host.invalid/"), std::string::npos) << e.what();
+            } catch (const corio::timeout_error& e) {
+                ADD_FAILURE() << "the lookup outlasted 20 s: " << e.what();
+            }
+            EXPECT_EQ(session.connections_in_use(), 0u);
+        });
+    }());
+}
+
+TEST_P(client_session_test, cancellation_at_every_wait_leaves_no_slot_or_connection_behind) {
+    const int fds = open_fd_count();
+    run([]() -> corio::task<> {
+        session_options o;
+        o.limit = 1;
+        co_await corio::with(client_session(std::move(o)), [](client_session& session) -> corio::task<> {
+            // 1. Waiting for a pool slot (the one slot is held).
+            response held = co_await session.get(url("/big.bin"));
+            auto waiting = corio::spawn([&]() -> corio::task<> { (void)co_await session.get(url("/hello.txt")); });
+            co_await corio::sleep(10ms);
+            waiting.cancel();
+            EXPECT_THROW(co_await waiting, corio::cancelled_error);
+            held.release();
+            EXPECT_EQ(session.connections_in_use(), 0u);
+
+            // 2. Waiting for the response head (the server stalls before it).
+            auto head = corio::spawn([&]() -> corio::task<> {
+                (void)co_await session.get(url("/slow?delay=5&stage=head"));
+            });
+            for (int i = 0; i < 200 && session.connections_in_use() == 0; ++i) co_await corio::sleep(5ms);
+            co_await corio::sleep(30ms);
+            head.cancel();
+            EXPECT_THROW(co_await head, corio::cancelled_error);
+            EXPECT_EQ(session.connections_in_use(), 0u);
+            EXPECT_EQ(session.connections_idle(), 0u);  // mid-request: closed
+
+            // 3. Inside a with whose body is cancelled while the response is open.
+            auto body = corio::spawn([&]() -> corio::task<> {
+                co_await corio::with(session.get(url("/big.bin")), [](response& r) -> corio::task<> {
+                    (void)co_await r.content().read(1000);
+                    co_await corio::sleep(10s);
+                });
+            });
+            for (int i = 0; i < 200 && session.connections_in_use() == 0; ++i) co_await corio::sleep(5ms);
+            co_await corio::sleep(20ms);
+            body.cancel();
+            EXPECT_THROW(co_await body, corio::cancelled_error);
+            EXPECT_EQ(session.connections_in_use(), 0u);
+            EXPECT_EQ(session.connections_idle(), 0u);
+
+            // The session still works, on its one slot.
+            EXPECT_EQ(co_await fetch_text(session, url("/hello.txt")), "Hello, world!");
+        });
+    }());
+    EXPECT_EQ(open_fd_count(), fds);
+}
