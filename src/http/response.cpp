@@ -150,7 +150,11 @@ void response_state::release() noexcept {
 // ---------------------------------------------------------------- body_reader
 
 task<std::string> body_reader::read(std::size_t n) {
-    if (state_->available() == 0 && !co_await state_->fill()) co_return std::string();
+    // workaround(gcc-12): a co_await inside && miscompiles (SIGILL): one statement each.
+    if (state_->available() == 0) {
+        const bool more = co_await state_->fill();
+        if (!more) co_return std::string();
+    }
     co_return state_->take(n);
 }
 
@@ -163,7 +167,11 @@ task<std::string> body_reader::read() {
 task<std::string> body_reader::readline() {
     std::string line;
     for (;;) {
-        if (state_->available() == 0 && !co_await state_->fill()) co_return line;
+        // workaround(gcc-12): a co_await inside && miscompiles (SIGILL): one statement each.
+        if (state_->available() == 0) {
+            const bool more = co_await state_->fill();
+            if (!more) co_return line;
+        }
         const std::string_view have(state_->pending.data() + state_->pending_begin, state_->available());
         const std::size_t nl = have.find('\n');
         const std::size_t take = nl == std::string_view::npos ? have.size() : nl + 1;
@@ -177,7 +185,9 @@ task<std::string> body_reader::readline() {
 task<std::string> body_reader::read_exactly(std::size_t n) {
     std::string out;
     while (out.size() < n) {
-        if (state_->available() == 0 && !co_await state_->fill()) {
+        bool more = state_->available() > 0;
+        if (!more) more = co_await state_->fill();  // workaround(gcc-12): not inside && (SIGILL)
+        if (!more) {
             const std::size_t got = out.size();
             throw incomplete_read_error(std::move(out), n,
                                         "body_reader::read_exactly " + state_->describe() + ": the body ended after " +
@@ -199,7 +209,11 @@ async_generator<std::string> body_reader::iter_chunked(std::size_t n) {
 
 async_generator<std::string> body_reader::iter_any() {
     for (;;) {
-        if (state_->available() == 0 && !co_await state_->fill()) co_return;
+        // workaround(gcc-12): a co_await inside && miscompiles (SIGILL): one statement each.
+        if (state_->available() == 0) {
+            const bool more = co_await state_->fill();
+            if (!more) co_return;
+        }
         std::string piece = state_->take(state_->available());
         co_yield piece;
     }
