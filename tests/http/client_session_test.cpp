@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <corio/corio.hpp>
@@ -102,18 +103,25 @@ TEST_P(client_session_test, many_urls_at_once_through_one_session_with_gather) {
 }
 
 TEST_P(client_session_test, a_kept_alive_connection_serves_the_next_request) {
-    run([]() -> corio::task<> {
-        co_await corio::with(client_session(), [](client_session& session) -> corio::task<> {
-            EXPECT_EQ(co_await fetch_text(session, url("/hello.txt?first")), "Hello, world!");
+    // Unique URIs per run (the suite shares one nginx and its log).
+    static int run_number = 0;
+    const std::string tag = std::to_string(++run_number) + "-" + corio::to_string(GetParam());
+    const std::string first_uri = "/hello.txt?first-" + tag, second_uri = "/hello.txt?second-" + tag;
+    run([&]() -> corio::task<> {
+        co_await corio::with(client_session(), [&](client_session& session) -> corio::task<> {
+            EXPECT_EQ(co_await fetch_text(session, url(first_uri)), "Hello, world!");
             EXPECT_EQ(session.connections_idle(), 1u);
-            EXPECT_EQ(co_await fetch_text(session, url("/hello.txt?second")), "Hello, world!");
+            EXPECT_EQ(co_await fetch_text(session, url(second_uri)), "Hello, world!");
         });
     }());
-    const auto log = nginx->access_entries(2);
+    // nginx logs a request after answering it: wait (bounded) for both lines.
     std::uint64_t first = 0, second = 0;
-    for (const auto& e : log) {
-        if (e.uri == "/hello.txt?first") first = e.connection;
-        if (e.uri == "/hello.txt?second") second = e.connection;
+    for (int i = 0; i < 200 && (first == 0 || second == 0); ++i) {
+        for (const auto& e : nginx->access_entries()) {
+            if (e.uri == first_uri) first = e.connection;
+            if (e.uri == second_uri) second = e.connection;
+        }
+        if (first == 0 || second == 0) std::this_thread::sleep_for(10ms);
     }
     EXPECT_NE(first, 0u);
     EXPECT_EQ(first, second) << "the second request did not reuse the connection";
