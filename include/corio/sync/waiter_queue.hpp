@@ -159,25 +159,24 @@ protected:
     /// The start of every await_resume: how the wait ended (ready, granted or
     /// shut_down), or cancelled_error, a grant having been passed on first.
     wait_state finish() {
-        switch (this->state) {
-        case wait_state::ready: return wait_state::ready;
-        case wait_state::granted:
-            if (!this->self->cancelled()) [[likely]]
-                return wait_state::granted;
-            derived().pass_on();
-            break;
-        case wait_state::shut_down:
-            if (!this->self->cancelled()) return wait_state::shut_down;
-            break;
-        default: break;  // idle (cancelled on entry) or aborted
-        }
-        throw cancelled_error{};
+        if (this->state == wait_state::ready) return wait_state::ready;
+        if (this->state == wait_state::granted && !this->self->cancelled()) [[likely]]
+            return wait_state::granted;
+        return finish_otherwise();
     }
 
     void pass_on() noexcept {}
     void resume_aborted() noexcept { tls_loop->schedule(this->self); }
 
 private:
+    // Out of line: with the throw inside, await_resume would no longer be
+    // inlined into the awaiting coroutine (+0.3 ns per with(lock)).
+    [[gnu::noinline]] wait_state finish_otherwise() {
+        if (this->state == wait_state::shut_down && !this->self->cancelled()) return wait_state::shut_down;
+        if (this->state == wait_state::granted) derived().pass_on();  // cancelled after the grant
+        throw cancelled_error{};  // or idle (cancelled on entry), aborted, shut_down
+    }
+
     Derived& derived() noexcept { return static_cast<Derived&>(*this); }
     const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
 
