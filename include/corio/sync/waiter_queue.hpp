@@ -134,9 +134,12 @@ private:
 ///   void resume_aborted() noexcept unlinked by cancellation: schedule the task
 ///                                  (default), or first get back what the wait
 ///                                  gave up (condition: its lock)
-/// Its await_resume starts with finish(). `Node` is what the FIFO holds: the
-/// awaiter itself, or a node type shared with waits that are no awaiter of
-/// this kind (the lock's queue also holds a condition's re-acquisitions).
+/// Its await_resume starts with finish(). A wait with more to do than this
+/// (condition: a misuse check first, no fast path, a lock to release once
+/// queued) hides await_ready or await_suspend and builds on the base's.
+/// `Node` is what the FIFO holds: the awaiter itself, or a node type shared
+/// with waits that are no awaiter of this kind (the lock's queue also holds
+/// a condition's re-acquisitions).
 template <class Derived, class Node = waiter_node<Derived>>
 class waiter : public Node, private wait_node {
 public:
@@ -174,11 +177,10 @@ private:
     [[gnu::noinline]] wait_state finish_otherwise() {
         if (this->state == wait_state::shut_down && !this->self->cancelled()) return wait_state::shut_down;
         if (this->state == wait_state::granted) derived().pass_on();  // cancelled after the grant
-        throw cancelled_error{};  // or idle (cancelled on entry), aborted, shut_down
+        throw cancelled_error{};  // also idle (cancelled on entry), aborted, shut_down and cancelled
     }
 
     Derived& derived() noexcept { return static_cast<Derived&>(*this); }
-    const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
 
     // fiber::interrupt has already cleared fiber::waiting.
     static void abort(wait_node* w) noexcept {
