@@ -729,3 +729,17 @@ TEST_P(client_session_test, cancellation_at_every_wait_leaves_no_slot_or_connect
     }());
     EXPECT_EQ(open_fd_count(), fds);
 }
+
+TEST_P(client_session_test, one_connection_attempt_past_sock_connect_is_a_timeout_naming_it) {
+    peers::unaccepting_peer stuck;
+    run([&]() -> corio::task<> {
+        session_options o;
+        o.timeout.sock_connect = 300ms;
+        co_await corio::with(client_session(std::move(o)), [&](client_session& session) -> corio::task<> {
+            const std::string e = co_await failure_of<corio::timeout_error>(session, stuck.base_url() + "/");
+            EXPECT_NE(e.find("sock_connect timeout (300 ms) passed"), std::string::npos) << e;
+            EXPECT_NE(e.find("GET " + stuck.base_url() + "/"), std::string::npos) << e;
+            EXPECT_EQ(session.connections_in_use(), 0u);
+        });
+    }());
+}
