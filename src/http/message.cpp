@@ -77,7 +77,10 @@ framing_fields read_framing(const headers& fields, bool is_request) {
     std::size_t length_fields = 0;
     int chunked_count = 0;
     bool last_is_chunked = false;
-    for (const auto& [name, value] : fields) {
+    for (const auto& field : fields) {
+        // Not a structured binding: clang 14 cannot capture one in a lambda.
+        const std::string& name = field.first;
+        const std::string& value = field.second;
         if (iequals(name, "Transfer-Encoding")) {
             if (f.has_transfer_encoding) f.transfer_encoding += ", ";
             f.has_transfer_encoding = true;

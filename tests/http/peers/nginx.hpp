@@ -362,7 +362,14 @@ private:
                 std::vector<std::string>{debian_program("nginx"), "-p", dir_.path(), "-c", dir_ / "nginx.conf", "-g",
                                          "daemon off; master_process off;"},
                 log_path);
-            if (wait_for_ports(ports, *nginx_)) return;
+            // Another process may have taken a port between free_ports and
+            // nginx's bind, and answered the connects: nginx then exits
+            // ("Address already in use") a moment later, so it must still be
+            // running after its ports answered.
+            if (wait_for_ports(ports, *nginx_)) {
+                std::this_thread::sleep_for(50ms);
+                if (nginx_->running()) return;
+            }
             nginx_->stop();
             const std::string why = read_file(log_path) + error_log();
             if (why.find("Address already in use") == std::string::npos)

@@ -28,17 +28,34 @@ namespace corio_http_peers {
 
 namespace detail {
 
-// Starts `make_argv(port)` until its port answers; a new port each time the
-// child exits early (another process took the port first).
-template <class MakeArgv>
-std::unique_ptr<child_process> start_on_free_port(MakeArgv make_argv, const std::string& log_path,
-                                                  std::uint16_t& port, const char* what) {
-    for (int attempt = 0; attempt < 5; ++attempt) {
-        port = free_ports(1)[0];
-        auto child = std::make_unique<child_process>(make_argv(port), log_path);
-        if (wait_for_ports({port}, *child)) return child;
-        child->stop();
+// Starts `argv` (a server told to bind port 0) and reads the port it got
+// from its log, where `marker` precedes the number ("port " for
+// http.server's "Serving HTTP on 127.0.0.1 port 43527"). The kernel picks
+// the port at bind time, so no other process can take it in between: a port
+// chosen here and handed over would race with every test running in
+// parallel, and a connect that another process answered would pass for ours.
+inline std::unique_ptr<child_process> start_reporting_port(const std::vector<std::string>& argv,
+                                                           const std::string& log_path, std::uint16_t& port,
+                                                           const std::string& marker, const char* what) {
+    auto child = std::make_unique<child_process>(argv, log_path);
+    const auto deadline = std::chrono::steady_clock::now() + 15000ms;
+    while (std::chrono::steady_clock::now() < deadline && child->running()) {
+        const std::string log = read_file(log_path);
+        const std::size_t at = log.find(marker);
+        if (at != std::string::npos) {
+            std::size_t i = at + marker.size();
+            unsigned value = 0;
+            std::size_t digits = 0;
+            for (; i < log.size() && log[i] >= '0' && log[i] <= '9'; ++i, ++digits) value = value * 10 + unsigned(log[i] - '0');
+            if (digits > 0 && i < log.size() && value > 0 && value < 65536) {  // the whole number has been written
+                port = static_cast<std::uint16_t>(value);
+                if (wait_for_ports({port}, *child)) return child;
+                break;
+            }
+        }
+        std::this_thread::sleep_for(10ms);
     }
+    child->stop();
     throw std::runtime_error(std::string(what) + " did not start; its log:\n" + read_file(log_path));
 }
 
@@ -114,6 +131,7 @@ class handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), handler)
 server.daemon_threads = True
+print("corio-echo listening on port %d" % server.server_address[1], flush=True)
 server.serve_forever()
 )PY";
 
@@ -127,12 +145,9 @@ public:
         write_file(dir_ / "www/hello.txt", hello_body);
         const std::string python = debian_program("python3");
         const std::string www = dir_ / "www";
-        child_ = detail::start_on_free_port(
-            [&](std::uint16_t port) {
-                return std::vector<std::string>{python,        "-m", "http.server", "--bind", "127.0.0.1",
-                                                std::to_string(port), "--directory", www};
-            },
-            log_path(), port_, "python3 -m http.server");
+        child_ = detail::start_reporting_port(
+            {python, "-u", "-m", "http.server", "--bind", "127.0.0.1", "0", "--directory", www}, log_path(), port_,
+            " port ", "python3 -m http.server");
     }
     python_http_peer(const python_http_peer&) = delete;
     python_http_peer& operator=(const python_http_peer&) = delete;
@@ -166,11 +181,8 @@ public:
         write_file(dir_ / "echo.py", detail::echo_script);
         const std::string python = debian_program("python3");
         const std::string script = dir_ / "echo.py";
-        child_ = detail::start_on_free_port(
-            [&](std::uint16_t port) {
-                return std::vector<std::string>{python, "-u", script, std::to_string(port)};
-            },
-            log_path(), port_, "the python3 echo peer");
+        child_ = detail::start_reporting_port({python, "-u", script, "0"}, log_path(), port_, "listening on port ",
+                                              "the python3 echo peer");
     }
     python_echo_peer(const python_echo_peer&) = delete;
     python_echo_peer& operator=(const python_echo_peer&) = delete;
