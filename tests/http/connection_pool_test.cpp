@@ -36,16 +36,17 @@ struct counting_peer {
     static corio::task<counting_peer> start(bool close_at_once = false) {
         counting_peer p;
         auto count = p.accepted;
-        p.srv = co_await corio::start_server(
-            [count, close_at_once](corio::stream s) -> corio::task<> {
-                ++*count;
-                if (!close_at_once) {
-                    while (!(co_await s.read(4096)).empty()) {
-                    }
+        // Named before the co_await: g++ 12 destroys a capturing lambda
+        // written inside a co_await expression twice (README, "Compilers").
+        auto handler = [count, close_at_once](corio::stream s) -> corio::task<> {
+            ++*count;
+            if (!close_at_once) {
+                while (!(co_await s.read(4096)).empty()) {
                 }
-                co_await s.close();
-            },
-            "127.0.0.1", 0);
+            }
+            co_await s.close();
+        };
+        p.srv = co_await corio::start_server(std::move(handler), "127.0.0.1", 0);
         co_return p;
     }
     pool_key key() const { return pool_key{"http", "127.0.0.1", srv.port(), nullptr}; }
