@@ -32,8 +32,11 @@ done
 
 tmp=$(mktemp -d)
 http_pid=""
+started_servers=()
 cleanup() {
     [[ -n "$http_pid" ]] && kill "$http_pid" 2>/dev/null && wait "$http_pid" 2>/dev/null
+    local s
+    for s in "${started_servers[@]}"; do bash "$here/servers/$s.sh" stop "$tmp/server-$s" || true; done
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -54,6 +57,23 @@ if [[ -z "${port:-}" ]]; then
     exit 1
 fi
 export CORIO_EXAMPLE_HTTP="http://127.0.0.1:$port"
+
+# The database examples' servers: examples/servers/NAME.sh start DIR starts one
+# in DIR (a fresh folder, loopback only) and prints KEY=VALUE lines that the
+# examples read from their environment; NAME.sh stop DIR stops it by PID.
+for script in "$here"/servers/*.sh; do
+    s=$(basename "$script" .sh)
+    mkdir -p "$tmp/server-$s"
+    if ! env_lines=$(bash "$script" start "$tmp/server-$s"); then
+        echo "could not start the $s server for the examples"
+        bash "$script" stop "$tmp/server-$s" || true
+        exit 1
+    fi
+    started_servers+=("$s")
+    while IFS= read -r line; do
+        [[ "$line" == *=* ]] && export "${line?}"
+    done <<<"$env_lines"
+done
 
 passed=0
 failed=0

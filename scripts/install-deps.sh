@@ -20,12 +20,16 @@ CORE_PKGS=(
     libboost1.81-dev libboost-url1.81-dev  # corio::http: Beast's HTTP parser, Boost.URL
     zlib1g-dev libbrotli-dev nlohmann-json3-dev  # corio::http: gzip/deflate, br, JSON bodies
     nginx curl           # corio::http's test peers (tests/http/peers) and the checks of them
+    chromium             # corio::web: a page served by corio, loaded by a real browser in the tests
+    libpq-dev postgresql-15 postgresql-client-15  # corio::pg: libpq; the server its tests and examples start
+    libmariadb-dev mariadb-server mariadb-client  # corio::mysql: Connector/C; the server its tests and examples start
 )
 BENCH_PKGS=(
     libbenchmark-dev libboost1.81-dev
     python3 python3-uvloop python3-aiofiles  # bench/compare.py runs with /usr/bin/python3
     wrk python3-aiohttp libcurl4-openssl-dev # the http section: wrk, aiohttp and libcurl multi against nginx
     linux-perf                               # perf record, for what limits a missed target
+    python3-asyncpg python3-aiomysql         # the database sections' Python anchors
 )
 
 set_name=${1:-core}
