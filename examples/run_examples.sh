@@ -36,7 +36,7 @@ started_servers=()
 cleanup() {
     [[ -n "$http_pid" ]] && kill "$http_pid" 2>/dev/null && wait "$http_pid" 2>/dev/null
     local s
-    for s in "${started_servers[@]}"; do bash "$here/servers/$s.sh" stop "$tmp/server-$s" || true; done
+    for s in "${started_servers[@]}"; do bash "$here/../scripts/servers/$s.sh" stop "$tmp/server-$s" || true; done
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -58,10 +58,10 @@ if [[ -z "${port:-}" ]]; then
 fi
 export CORIO_EXAMPLE_HTTP="http://127.0.0.1:$port"
 
-# The database examples' servers: examples/servers/NAME.sh start DIR starts one
+# The database examples' servers: scripts/servers/NAME.sh start DIR starts one
 # in DIR (a fresh folder, loopback only) and prints KEY=VALUE lines that the
 # examples read from their environment; NAME.sh stop DIR stops it by PID.
-for script in "$here"/servers/*.sh; do
+for script in "$here"/../scripts/servers/*.sh; do
     s=$(basename "$script" .sh)
     mkdir -p "$tmp/server-$s"
     if ! env_lines=$(bash "$script" start "$tmp/server-$s"); then
