@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# scripts/servers/postgres.sh start|stop DIR
+# A private PostgreSQL 15 server for corio::pg's tests, examples and
+# benchmarks: a fresh data folder in DIR (initdb as the `postgres` user when
+# run as root: the server refuses root), loopback only on a free port,
+# SCRAM-SHA-256 over TCP (user corio, password corio-secret, a superuser),
+# trust on the Unix socket in DIR, database corio_test; fsync off.
+# `start` prints KEY=VALUE lines on stdout (also written to DIR/env):
+#   CORIO_PG_HOST, CORIO_PG_PORT, CORIO_PG_USER, CORIO_PG_PASSWORD,
+#   CORIO_PG_DB, CORIO_PG_SOCKET_DIR, CORIO_PG_DSN.
+# `stop` stops the server by the PID in DIR/data/postmaster.pid (SIGINT: fast
+# shutdown, bounded, then SIGKILL) and removes DIR. Both are idempotent;
+# progress goes to stderr, the server's log to DIR/log.
+set -euo pipefail
+
+usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+[[ $# -eq 2 ]] || usage
+action=$1
+dir=$2
+user=corio
+password=corio-secret
+db=corio_test
+bin=${CORIO_PG_BIN:-/usr/lib/postgresql/15/bin}
+
+log() { echo "postgres.sh: $*" >&2; }
+
+stop_server() {
+    local pid=""
+    [[ -f "$dir/data/postmaster.pid" ]] && pid=$(head -1 "$dir/data/postmaster.pid" 2>/dev/null || true)
+    [[ -z "$pid" && -f "$dir/launcher.pid" ]] && pid=$(cat "$dir/launcher.pid" 2>/dev/null || true)
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+        kill -INT "$pid" 2>/dev/null || true
+        for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "pid $pid still running after 15 s: SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        fi
+    fi
+}
+
+free_port() {
+    python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+case "$action" in
+stop)
+    stop_server
+    rm -rf "$dir"
+    exit 0
+    ;;
+start) ;;
+*) usage ;;
+esac
+
+stop_server
+rm -rf "$dir"
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+as_owner=()
+if [[ $(id -u) -eq 0 ]]; then
+    chown postgres: "$dir"
+    as_owner=(runuser -u postgres --)
+    if ! runuser -u postgres -- test -x "$dir"; then
+        log "the postgres user cannot reach $dir (a parent folder is not searchable by others)"
+        exit 1
+    fi
+fi
+
+log "initializing $dir/data"
+printf '%s' "$password" >"$dir/pwfile"
+[[ ${#as_owner[@]} -gt 0 ]] && chown postgres: "$dir/pwfile"
+if ! "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U "$user" --pwfile="$dir/pwfile" \
+    --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1; then
+    cat "$dir/initdb.log" >&2
+    exit 1
+fi
+rm -f "$dir/pwfile"
+
+started=""
+for attempt in 1 2 3 4 5; do
+    port=$(free_port)
+    log "starting postgres on 127.0.0.1:$port (attempt $attempt)"
+    "${as_owner[@]}" "$bin/postgres" -D "$dir/data" -p "$port" -c listen_addresses=127.0.0.1 \
+        -c unix_socket_directories="$dir" -c fsync=off -c synchronous_commit=off \
+        -c full_page_writes=off -c shared_buffers=32MB -c max_connections=200 \
+        </dev/null >>"$dir/log" 2>&1 &
+    launcher=$!
+    echo "$launcher" >"$dir/launcher.pid"
+    for _ in $(seq 300); do
+        if ! kill -0 "$launcher" 2>/dev/null; then break; fi
+        if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1 >/dev/null 2>&1; then
+            started=yes
+            break
+        fi
+        sleep 0.1
+    done
+    [[ -n "$started" ]] && break
+    log "postgres did not answer; log tail:"
+    tail -5 "$dir/log" >&2 || true
+    kill -KILL "$launcher" 2>/dev/null || true
+    wait "$launcher" 2>/dev/null || true
+    rm -f "$dir/data/postmaster.pid"
+done
+if [[ -z "$started" ]]; then
+    log "postgres did not start within 5 attempts of 30 s; see $dir/log"
+    exit 1
+fi
+
+"${as_owner[@]}" "$bin/psql" -q -h "$dir" -p "$port" -U "$user" -d postgres -c "CREATE DATABASE $db" >&2
+
+env_lines="CORIO_PG_HOST=127.0.0.1
+CORIO_PG_PORT=$port
+CORIO_PG_USER=$user
+CORIO_PG_PASSWORD=$password
+CORIO_PG_DB=$db
+CORIO_PG_SOCKET_DIR=$dir
+CORIO_PG_DSN=postgresql://$user:$password@127.0.0.1:$port/$db"
+echo "$env_lines" >"$dir/env"
+echo "$env_lines"
+log "ready on 127.0.0.1:$port and $dir"

@@ -1,0 +1,536 @@
+// src/pg/conn_state.cpp: the pipeline engine of corio::pg (see conn_state.hpp):
+// sending, flushing, one driver reading results in order, cancellation
+// (CancelRequest and a bounded drain), and breaking a connection that died.
+#include "conn_state.hpp"
+
+#include <poll.h>
+
+#include <chrono>
+#include <cstring>
+#include <utility>
+
+#include <corio/detail/backend.hpp>
+#include <corio/detail/event_loop.hpp>
+#include <corio/detail/fiber.hpp>
+#include <corio/detail/socket.hpp>
+#include <corio/errors.hpp>
+#include <corio/tasks/shield.hpp>
+#include <corio/tasks/to_thread.hpp>
+#include <corio/time/timeout.hpp>
+
+#include "errors_impl.hpp"
+
+namespace corio::pg::detail {
+
+namespace {
+// How long a cancelled query may take to give back its results (after the
+// CancelRequest) before its connection is closed instead.
+constexpr auto drain_bound = std::chrono::seconds(5);
+
+void forget_fd(int fd) noexcept {
+    if (fd >= 0 && corio::detail::tls_loop != nullptr) corio::detail::tls_loop->io().forget(fd);
+}
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+}  // namespace
+
+std::string describe(const char* operation, const std::string& sql) {
+    std::string out = operation;
+    out += " '";
+    if (sql.size() > 80) {
+        out.append(sql, 0, 77);
+        out += "...";
+    } else {
+        out += sql;
+    }
+    out += "'";
+    return out;
+}
+
+result::result(PGresult* r) : res(r) {
+    const int n = PQnfields(r);
+    names.reserve(static_cast<std::size_t>(n));
+    types.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        names.emplace_back(PQfname(r, i));
+        types.push_back(PQftype(r, i));
+    }
+}
+
+std::size_t result_columns(const result& r) noexcept { return r.names.size(); }
+std::size_t result_rows(const result& r) noexcept { return static_cast<std::size_t>(PQntuples(r.res)); }
+const std::string& result_column_name(const result& r, std::size_t column) noexcept { return r.names[column]; }
+oid result_column_type(const result& r, std::size_t column) noexcept { return r.types[column]; }
+cell result_cell(const result& r, std::size_t row, std::size_t column) noexcept {
+    const int ri = static_cast<int>(row), ci = static_cast<int>(column);
+    if (PQgetisnull(r.res, ri, ci)) return cell{nullptr, 0, true};
+    return cell{PQgetvalue(r.res, ri, ci), PQgetlength(r.res, ri, ci), false};
+}
+
+conn_state::conn_state(PGconn* c, connect_options o, std::string peer_name)
+    : conn(c), fd(PQsocket(c)), options(std::move(o)), peer(std::move(peer_name)) {}
+
+conn_state::~conn_state() { finish(); }
+
+void conn_state::finish() noexcept {
+    if (conn == nullptr) return;
+    // The loop must forget the descriptor before libpq closes it (a new
+    // socket may get the same number).
+    forget_fd(fd);
+    PQfinish(conn);
+    conn = nullptr;
+    fd = -1;
+    if (!broken) {
+        broken = true;
+        broken_reason = "the connection is closed";
+    }
+}
+
+void conn_state::check_open(const std::string& operation) const {
+    if (closing || (conn == nullptr && !broken)) throw interface_error(operation + ": the connection is closed");
+    if (broken) throw_connection_error(operation, broken_reason);
+}
+
+void conn_state::throw_connection_error(const std::string& operation, const std::string& reason) const {
+    throw connection_error(operation + " " + peer + ": " + reason);
+}
+
+void conn_state::break_connection(const std::string& reason) {
+    if (broken) return;
+    broken = true;
+    broken_reason = reason.empty() ? "the connection was lost" : reason;
+    // Everything queued fails; its owners wake (the driver sees `broken`).
+    auto failed = std::move(pending);
+    pending.clear();
+    for (auto& r : failed) {
+        if (!r->done) {
+            r->done = true;
+            if (!r->error)
+                r->error = std::make_exception_ptr(connection_error(r->operation + " " + peer + ": " + broken_reason));
+            r->ready.set();
+        }
+    }
+    driver = nullptr;
+}
+
+std::shared_ptr<request> conn_state::enqueue(std::string operation) {
+    if (PQpipelineSync(conn) != 1) {
+        break_connection(trim(PQerrorMessage(conn)));
+        throw_connection_error(operation, broken_reason);
+    }
+    auto req = std::make_shared<request>();
+    req->operation = std::move(operation);
+    pending.push_back(req);
+    if (driver == nullptr) driver = req.get();
+    return req;
+}
+
+namespace {
+struct param_arrays {
+    std::vector<Oid> types;
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+    explicit param_arrays(const encoded_params& p) {
+        const std::size_t n = p.values.size();
+        types.resize(n);
+        values.resize(n);
+        lengths.resize(n);
+        formats.resize(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const param& v = p.values[i];
+            types[i] = v.type;
+            values[i] = v.null ? nullptr : v.bytes.data();
+            lengths[i] = static_cast<int>(v.bytes.size());
+            formats[i] = v.format;
+        }
+    }
+    int count() const noexcept { return static_cast<int>(values.size()); }
+};
+
+std::string cache_key_of(const std::string& sql, const encoded_params& p) {
+    std::string key = sql;
+    key.push_back('\0');
+    for (const param& v : p.values) {
+        key.append(reinterpret_cast<const char*>(&v.type), sizeof v.type);
+    }
+    return key;
+}
+}  // namespace
+
+std::shared_ptr<request> conn_state::submit(std::string operation, const std::string& sql,
+                                            const encoded_params& params, bool cache_it) {
+    check_open(operation);
+    if (params.error) {
+        try {
+            std::rethrow_exception(params.error);
+        } catch (const std::exception& e) {
+            throw interface_error(operation + ": a parameter cannot be sent: " + e.what());
+        }
+    }
+    const param_arrays a(params);
+    std::string new_key;
+    bool ok = true;
+    if (cache_it && options.statement_cache_size > 0) {
+        std::string key = cache_key_of(sql, params);
+        auto it = cache.find(key);
+        std::string name;
+        if (it != cache.end()) {
+            lru.splice(lru.begin(), lru, it->second);
+            name = it->second->name;
+        } else {
+            if (cache.size() >= options.statement_cache_size) {
+                // Evict the least recently used: DEALLOCATE goes in this Sync
+                // segment, after every query that still uses it.
+                const std::string dealloc = "DEALLOCATE " + lru.back().name;
+                ok = ok && PQsendQueryParams(conn, dealloc.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 1) == 1;
+                cache.erase(lru.back().key);
+                lru.pop_back();
+            }
+            name = "__corio_" + std::to_string(++next_name);
+            ok = ok && PQsendPrepare(conn, name.c_str(), sql.c_str(), a.count(), a.types.data()) == 1;
+            lru.push_front(cached{key, name});
+            cache.emplace(key, lru.begin());
+            new_key = std::move(key);
+        }
+        ok = ok && PQsendQueryPrepared(conn, name.c_str(), a.count(), a.values.data(), a.lengths.data(),
+                                       a.formats.data(), 1) == 1;
+    } else {
+        ok = PQsendQueryParams(conn, sql.c_str(), a.count(), a.types.data(), a.values.data(), a.lengths.data(),
+                               a.formats.data(), 1) == 1;
+    }
+    if (!ok) {
+        break_connection(trim(PQerrorMessage(conn)));
+        throw_connection_error(operation, broken_reason);
+    }
+    auto req = enqueue(std::move(operation));
+    req->cache_key = std::move(new_key);
+    return req;
+}
+
+std::shared_ptr<request> conn_state::submit_prepared(std::string operation, const std::string& name,
+                                                     const encoded_params& params) {
+    check_open(operation);
+    if (params.error) {
+        try {
+            std::rethrow_exception(params.error);
+        } catch (const std::exception& e) {
+            throw interface_error(operation + ": a parameter cannot be sent: " + e.what());
+        }
+    }
+    const param_arrays a(params);
+    if (PQsendQueryPrepared(conn, name.c_str(), a.count(), a.values.data(), a.lengths.data(), a.formats.data(), 1) !=
+        1) {
+        break_connection(trim(PQerrorMessage(conn)));
+        throw_connection_error(operation, broken_reason);
+    }
+    return enqueue(std::move(operation));
+}
+
+task<void> conn_state::flush(std::string operation) {
+    const int r = PQflush(conn);
+    if (r == 0) co_return;
+    if (r < 0) {
+        break_connection(trim(PQerrorMessage(conn)));
+        co_return;  // the request fails with connection_error when awaited
+    }
+    co_await corio::shield(flush_wait(std::move(operation)));
+}
+
+task<void> conn_state::flush_wait(std::string operation) {
+    auto guard = co_await flush_lock.scoped();
+    while (conn != nullptr && !broken) {
+        const int r = PQflush(conn);
+        if (r == 0) co_return;
+        if (r < 0) {
+            break_connection(trim(PQerrorMessage(conn)));
+            co_return;
+        }
+        try {
+            co_await corio::detail::wait_ready(fd, POLLOUT, "pg::connection: sending");
+        } catch (const std::system_error& e) {
+            break_connection(e.what());
+        }
+    }
+}
+
+void conn_state::handle(request& req, PGresult* r) {
+    req.got_any = true;
+    switch (PQresultStatus(r)) {
+        case PGRES_PIPELINE_SYNC:
+            PQclear(r);
+            req.done = true;
+            return;
+        case PGRES_TUPLES_OK:
+        case PGRES_COMMAND_OK:
+        case PGRES_EMPTY_QUERY:
+        case PGRES_SINGLE_TUPLE: {
+            // The statement's own result comes last in its segment (after
+            // DEALLOCATE's and Parse's), so the last one wins.
+            req.tag = PQcmdStatus(r);
+            req.rows = std::make_shared<const result>(r);
+            return;
+        }
+        case PGRES_PIPELINE_ABORTED:
+            PQclear(r);
+            if (!req.error)
+                req.error = std::make_exception_ptr(interface_error(req.operation + ": skipped after an earlier error"));
+            return;
+        case PGRES_FATAL_ERROR:
+        case PGRES_NONFATAL_ERROR:
+        case PGRES_BAD_RESPONSE:
+        default: {
+            if (!req.cache_key.empty()) {
+                // The Parse may be what failed: never run the name again.
+                if (auto it = cache.find(req.cache_key); it != cache.end()) {
+                    lru.erase(it->second);
+                    cache.erase(it);
+                }
+                req.cache_key.clear();
+            }
+            // A server error beats the "skipped" marker of an aborted pipeline.
+            if (!req.server_error) {
+                req.error = make_server_error(req.operation, r);
+                req.server_error = true;
+            }
+            PQclear(r);
+            return;
+        }
+    }
+}
+
+void conn_state::collect_notifications() {
+    while (PGnotify* n = PQnotifies(conn)) PQfreemem(n);
+}
+
+void conn_state::process() {
+    int nulls = 0;
+    while (!pending.empty() && conn != nullptr && !broken) {
+        if (PQisBusy(conn)) return;
+        PGresult* r = PQgetResult(conn);
+        if (r == nullptr) {
+            // The end of one statement's results; two in a row: nothing more buffered.
+            if (++nulls > 1) return;
+            continue;
+        }
+        nulls = 0;
+        std::shared_ptr<request> front = pending.front();
+        handle(*front, r);
+        if (front->done) {
+            pending.pop_front();
+            if (front->error && PQstatus(conn) == CONNECTION_BAD) {
+                // A FATAL from the server (pg_terminate_backend): the session is gone.
+                break_connection(trim(PQerrorMessage(conn)));
+                return;
+            }
+            if (front.get() != driver) front->ready.set();
+        }
+    }
+    if (conn != nullptr && !broken && PQstatus(conn) == CONNECTION_BAD) break_connection(trim(PQerrorMessage(conn)));
+}
+
+void conn_state::hand_over(request* req) noexcept {
+    if (driver != req) return;
+    driver = nullptr;
+    for (auto& r : pending) {
+        if (!r->abandoned && !r->done) {
+            driver = r.get();
+            r->ready.set();
+            return;
+        }
+    }
+}
+
+task<void> conn_state::drive(request& mine) {
+    while (!mine.done) {
+        process();
+        if (mine.done || broken || conn == nullptr) break;
+        int events = 0;
+        try {
+            events = co_await corio::detail::wait_ready(fd, POLLIN, "pg::connection: receiving");
+        } catch (const std::system_error& e) {
+            break_connection(e.what());
+            break;
+        }
+        (void)events;
+        if (PQconsumeInput(conn) != 1) {
+            const std::string why = trim(PQerrorMessage(conn));
+            process();  // what came before the end is still delivered
+            break_connection(why.empty() ? "the server closed the connection" : why);
+            break;
+        }
+        collect_notifications();
+    }
+}
+
+task<void> conn_state::cancel_and_drain(std::shared_ptr<request> req) {
+    auto self = shared_from_this();
+    if (conn == nullptr || broken) co_return;
+    if (!req->got_any && !pending.empty() && pending.front() == req) {
+        // The server may be running it: ask it to stop. libpq 15 has no
+        // non-blocking cancel (PQcancelStart is libpq 17), and PQcancel
+        // opens its own connection and blocks, so it runs on the thread pool.
+        PGcancel* handle = PQgetCancel(conn);
+        if (handle != nullptr) {
+            auto send = [handle] {
+                char err[256];
+                PQcancel(handle, err, sizeof err);
+                PQfreeCancel(handle);
+            };
+            co_await corio::to_thread(send);
+        }
+    }
+    bool drained = false;
+    try {
+        auto body = [self, req]() -> task<void> { co_await self->drive(*req); };
+        co_await corio::wait_for(body(), drain_bound);
+        drained = req->done;
+    } catch (const corio::timeout_error&) {
+        drained = false;
+    }
+    if (!drained && !broken)
+        break_connection("a cancelled query did not give back its results within 5 s: the connection was closed");
+}
+
+task<void> conn_state::await_request(std::shared_ptr<request> req) {
+    std::exception_ptr cancelled;
+    try {
+        while (!req->done) {
+            if (driver == req.get()) {
+                co_await drive(*req);
+                if (broken && !req->done) break;
+            } else {
+                co_await req->ready.wait();
+                req->ready.clear();
+            }
+        }
+    } catch (const corio::cancelled_error&) {
+        cancelled = std::current_exception();
+    }
+    if (cancelled) {
+        if (!req->done) {
+            if (driver == req.get()) co_await corio::shield(cancel_and_drain(req));
+            else req->abandoned = true;
+        }
+        hand_over(req.get());
+        std::rethrow_exception(cancelled);
+    }
+    hand_over(req.get());
+    if (broken && !req->done) {
+        req->done = true;
+        req->error = std::make_exception_ptr(connection_error(req->operation + " " + peer + ": " + broken_reason));
+    }
+}
+
+query_result conn_state::take(request& req) {
+    if (req.error) std::rethrow_exception(req.error);
+    return query_result{std::move(req.rows), std::move(req.tag)};
+}
+
+task<query_result> conn_state::finish_query(std::shared_ptr<request> req) {
+    auto self = shared_from_this();
+    co_await flush(req->operation);
+    co_await await_request(req);
+    co_return take(*req);
+}
+
+task<query_result> conn_state::with_command_timeout(std::shared_ptr<request> req) {
+    auto self = shared_from_this();
+    const auto limit = *options.command_timeout;
+    bool expired = false;
+    std::optional<query_result> out;
+    try {
+        auto body = [self, req]() -> task<query_result> { co_return co_await self->finish_query(req); };
+        out = co_await corio::wait_for(body(), limit);
+    } catch (const corio::timeout_error&) {
+        expired = true;
+    }
+    if (expired)
+        throw corio::timeout_error(req->operation + ": command_timeout (" + std::to_string(limit.count()) +
+                                   " ms) expired; the query was cancelled");
+    co_return std::move(*out);
+}
+
+task<query_result> conn_state::query(std::string operation, std::string sql, encoded_params params, bool cache_it) {
+    auto self = shared_from_this();
+    if (options.command_timeout) {
+        auto req = submit(operation, sql, params, cache_it);
+        co_return co_await with_command_timeout(req);
+    }
+    auto req = submit(std::move(operation), sql, params, cache_it);
+    co_return co_await finish_query(std::move(req));
+}
+
+task<std::vector<query_result>> conn_state::query_many(std::string operation, std::string sql,
+                                                       std::vector<encoded_params> rows) {
+    auto self = shared_from_this();
+    std::vector<std::shared_ptr<request>> reqs;
+    reqs.reserve(rows.size());
+    for (const auto& p : rows) reqs.push_back(submit(operation, sql, p, true));
+    std::vector<query_result> out;
+    out.reserve(reqs.size());
+    if (reqs.empty()) co_return out;
+    co_await flush(operation);
+    std::exception_ptr first;
+    for (auto& r : reqs) {
+        co_await await_request(r);
+        if (r->error && !first) first = r->error;
+        if (!r->error) out.push_back(take(*r));
+    }
+    if (first) std::rethrow_exception(first);
+    co_return out;
+}
+
+task<void> conn_state::barrier(std::string operation) {
+    auto self = shared_from_this();
+    check_open(operation);
+    auto req = enqueue(operation);
+    co_await flush(operation);
+    co_await await_request(req);
+    if (req->error) std::rethrow_exception(req->error);
+}
+
+task<std::shared_ptr<const result>> conn_state::prepare_named(std::string operation, std::string name,
+                                                              std::string sql) {
+    auto self = shared_from_this();
+    check_open(operation);
+    bool ok = PQsendPrepare(conn, name.c_str(), sql.c_str(), 0, nullptr) == 1;
+    ok = ok && PQsendDescribePrepared(conn, name.c_str()) == 1;
+    if (!ok) {
+        break_connection(trim(PQerrorMessage(conn)));
+        throw_connection_error(operation, broken_reason);
+    }
+    auto req = enqueue(operation);
+    co_await flush(operation);
+    co_await await_request(req);
+    co_return take(*req).rows;
+}
+
+task<query_result> conn_state::query_prepared(std::string operation, std::string name, encoded_params params) {
+    auto self = shared_from_this();
+    auto req = submit_prepared(std::move(operation), name, params);
+    if (options.command_timeout) co_return co_await with_command_timeout(req);
+    co_return co_await finish_query(std::move(req));
+}
+
+task<void> conn_state::close() {
+    auto self = shared_from_this();
+    if (conn == nullptr || closing) co_return;
+    if (!broken && !pending.empty()) {
+        // Let what was sent come back (or be discarded), bounded.
+        try {
+            co_await corio::wait_for(barrier("pg::connection::close"), drain_bound);
+        } catch (const std::exception&) {
+        }
+    }
+    closing = true;
+    {
+        auto guard = co_await flush_lock.scoped();
+        finish();
+    }
+}
+
+}  // namespace corio::pg::detail
