@@ -15,6 +15,7 @@
 #include <corio/fs/file.hpp>
 #include <corio/fs/operations.hpp>
 #include <corio/http/client_session.hpp>
+#include <corio/web.hpp>
 #include <corio/tasks/gather.hpp>
 #include <corio/net/address.hpp>
 #include <corio/net/connect.hpp>

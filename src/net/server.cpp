@@ -53,6 +53,7 @@ struct server_state {
     std::size_t fibers = 0;
     std::size_t handlers = 0;
     bool closing = false;
+    bool accepting = true;  // false after stop_accepting(): the acceptors end, handlers go on
     bool orphaned = false;  // the server object is gone: the last fiber frees us
     event slot_freed;       // a handler ended
     event all_done;         // no fiber left
@@ -191,6 +192,7 @@ task<> accept_loop(server_state* st, listener* l) {
                 start_server_fiber(st, serve_connection(st, fd), true);
                 continue;
             }
+            if (!st->accepting) break;
             if (const int error = std::exchange(l->error, 0); error != 0) {
                 // Out of descriptors: keep serving what we have; accept again
                 // when a connection ends, or after a while (another part of
@@ -222,6 +224,16 @@ task<> accept_loop(server_state* st, listener* l) {
     while (l->armed) {
         l->changed.clear();
         co_await corio::shield(l->changed.wait());
+    }
+    if (!st->accepting) {
+        // stop_accepting: new connections are refused from now on (what the
+        // op accepted before it ended is served first).
+        while (!l->ready.empty()) {
+            const int fd = l->ready.front();
+            l->ready.pop_front();
+            start_server_fiber(st, serve_connection(st, fd), true);
+        }
+        close_socket(std::exchange(l->fd, -1));
     }
     if (cancelled) throw cancelled_error{};
 }
@@ -362,6 +374,16 @@ void server::close() noexcept {
     if (!state_ || state_->closing) return;
     state_->closing = true;
     state_->scope.cancel();
+}
+
+void server::stop_accepting() noexcept {
+    if (!state_ || !state_->accepting) return;
+    state_->accepting = false;
+    for (auto& l : state_->listeners) {
+        if (l->armed) detail::tls_loop->io().cancel(l.get());
+        l->changed.set();
+    }
+    state_->slot_freed.set();
 }
 
 task<> server::wait_closed() {

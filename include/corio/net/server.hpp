@@ -134,6 +134,10 @@ public:
     task<> serve_forever();
     /// Stops accepting and cancels every handler (asyncio's close + cancel).
     void close() noexcept;
+    /// Stops accepting and closes the listening sockets (a new connection is
+    /// refused), leaving the running handlers alone: the first step of a
+    /// graceful shutdown (then wait for connections() to drop, then close()).
+    void stop_accepting() noexcept;
     /// Waits until every handler has ended; after close().
     task<> wait_closed();
 
