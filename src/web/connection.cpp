@@ -108,7 +108,12 @@ connection_state::~connection_state() {
 }
 
 void connection_state::arm_watchdog(clock::time_point when) noexcept {
-    if (watchdog.armed()) return;  // it fires earlier or on time, and moves itself on
+    if (watchdog.armed()) {
+        // Firing earlier is fine: it moves itself on. Only a later one moves
+        // (rare: most requests leave it where it is, no heap operation).
+        if (watchdog.deadline <= when) return;
+        corio::detail::tls_loop->remove_timer(&watchdog);
+    }
     watchdog.deadline = when;
     corio::detail::tls_loop->add_timer(&watchdog);
 }
