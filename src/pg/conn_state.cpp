@@ -291,6 +291,15 @@ void conn_state::handle(request& req, PGresult* r) {
                 }
                 req.cache_key.clear();
             }
+            // FATAL (pg_terminate_backend, a server shutdown): the session is
+            // gone; the server closes the socket after this message.
+            const char* severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+            if (severity != nullptr && (std::strcmp(severity, "FATAL") == 0 || std::strcmp(severity, "PANIC") == 0)) {
+                const char* msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+                fatal_message = msg != nullptr ? msg : "the server ended the session";
+                req.error = std::make_exception_ptr(connection_error(req.operation + " " + peer + ": " + fatal_message));
+                req.server_error = true;
+            }
             // A server error beats the "skipped" marker of an aborted pipeline.
             if (!req.server_error) {
                 req.error = make_server_error(req.operation, r);
@@ -319,6 +328,10 @@ void conn_state::process() {
         nulls = 0;
         std::shared_ptr<request> front = pending.front();
         handle(*front, r);
+        if (!fatal_message.empty()) {
+            break_connection(fatal_message);
+            return;
+        }
         if (front->done) {
             pending.pop_front();
             if (front->error && PQstatus(conn) == CONNECTION_BAD) {

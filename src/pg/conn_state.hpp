@@ -122,6 +122,7 @@ struct conn_state : std::enable_shared_from_this<conn_state> {
     bool broken = false;
     bool closing = false;
     std::string broken_reason;
+    std::string fatal_message;  // a FATAL ErrorResponse arrived: break after handling it
 
     // The statement cache: the most recently used first.
     struct cached {

@@ -214,6 +214,8 @@ int connection::backend_pid() const noexcept {
     return state_ && state_->conn != nullptr ? PQbackendPID(state_->conn) : 0;
 }
 
+std::size_t connection::state_pending() const noexcept { return state_ ? state_->pending.size() : 0; }
+
 std::string connection::peer() const { return state_ ? state_->peer : std::string(); }
 
 void connection::throw_no_row() const {

@@ -123,6 +123,8 @@ public:
     std::string peer() const;
 
     detail::conn_state& state() const noexcept { return *state_; }
+    /// Queries sent and not yet answered (for tests and diagnostics).
+    std::size_t state_pending() const noexcept;
 
     // The non-template cores of the calls above.
     task<std::string> execute_encoded(std::string sql, detail::encoded_params params);

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -212,6 +213,9 @@ struct codec<std::string> {
     static constexpr oid type = oids::text, array_type = oids::text_array;
     static constexpr std::string_view name = "std::string";
     static void encode(std::string_view v, param& p) {
+        // libpq sends text parameters as C strings: a NUL would cut the value.
+        if (v.find('\0') != std::string_view::npos)
+            throw std::invalid_argument("a text value cannot hold a NUL byte (bytea is std::vector<std::byte>)");
         p.type = 0;  // unknown: the server infers it from the SQL
         p.format = 0;
         p.bytes.assign(v.data(), v.size());
