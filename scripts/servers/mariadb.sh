@@ -79,6 +79,7 @@ launch() {
         --bind-address=127.0.0.1 --pid-file="$dir/mariadbd.pid" "${run_as[@]}" \
         --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --skip-log-bin \
         --innodb-flush-log-at-trx-commit=0 --skip-name-resolve --max-connections=500 \
+        --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
         --log-error="$dir/log" </dev/null >>"$dir/log" 2>&1 &
     local launcher=$!
     echo "$launcher" >"$dir/launcher.pid"
@@ -129,7 +130,7 @@ fi
 echo "$port" >"$dir/port"
 
 admin <<SQL
-CREATE DATABASE testdb;
+CREATE DATABASE testdb CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER '$user'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('$password');
 CREATE USER '$user'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('$password');
 GRANT ALL PRIVILEGES ON *.* TO '$user'@'%' WITH GRANT OPTION;
