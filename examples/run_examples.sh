@@ -31,6 +31,7 @@ for src in "$here"/*.cpp; do
 done
 
 tmp=$(mktemp -d)
+chmod 711 "$tmp"  # the postgres server runs as the postgres user, in a folder under it
 http_pid=""
 started_servers=()
 cleanup() {
@@ -75,6 +76,31 @@ for script in "$here"/../scripts/servers/*.sh; do
     done <<<"$env_lines"
 done
 
+# A server example (examples/expected/NAME.client.sh exists): the program
+# serves on CORIO_EXAMPLE_PORT; once the port answers, the client script runs
+# against it (curl), then SIGTERM asks for the graceful shutdown. What is
+# checked: the client's stdout, a "--- server ---" line, the server's stdout;
+# the status is the server's.
+run_server_example() { # NAME BIN OUT
+    local name=$1 bin=$2 out=$3 port server_pid rc
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    (cd "$tmp/run-$name" && CORIO_EXAMPLE_PORT=$port exec timeout "$timeout_s" "$bin" >"$out.server" </dev/null) &
+    server_pid=$!
+    for _ in $(seq 200); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    CORIO_EXAMPLE_PORT=$port timeout "$timeout_s" bash "$here/expected/$name.client.sh" >"$out" 2>&1
+    echo "--- server ---" >>"$out"
+    # timeout(1) passes SIGTERM on to the server.
+    kill -TERM "$server_pid" 2>/dev/null
+    wait "$server_pid"
+    rc=$?
+    cat "$out.server" >>"$out"
+    return "$rc"
+}
+
 passed=0
 failed=0
 failed_names=()
@@ -92,8 +118,13 @@ for expected in "${expected_files[@]}"; do
     want_rc=0
     [[ -f "$here/expected/$name.status" ]] && want_rc=$(<"$here/expected/$name.status")
     mkdir -p "$tmp/run-$name"
-    (cd "$tmp/run-$name" && timeout "$timeout_s" "$bin" >"$out" </dev/null)
-    rc=$?
+    if [[ -f "$here/expected/$name.client.sh" ]]; then
+        run_server_example "$name" "$bin" "$out"
+        rc=$?
+    else
+        (cd "$tmp/run-$name" && timeout "$timeout_s" "$bin" >"$out" </dev/null)
+        rc=$?
+    fi
     cat "$out"
 
     problem=""
