@@ -9,3 +9,4 @@
 #include <corio/pg/record.hpp>
 #include <corio/pg/transaction.hpp>
 #include <corio/pg/types.hpp>
+#include <corio/pg/pool.hpp>

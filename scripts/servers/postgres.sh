@@ -77,6 +77,8 @@ if ! "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U "$user" --pwfile="$dir/pwf
     exit 1
 fi
 rm -f "$dir/pwfile"
+touch "$dir/log"
+[[ ${#as_owner[@]} -gt 0 ]] && chown postgres: "$dir/log"  # pg_ctl restart (a test's) appends as postgres
 
 started=""
 for attempt in 1 2 3 4 5; do

@@ -294,9 +294,12 @@ void conn_state::handle(request& req, PGresult* r) {
             // FATAL (pg_terminate_backend, a server shutdown): the session is
             // gone; the server closes the socket after this message.
             const char* severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
-            if (severity != nullptr && (std::strcmp(severity, "FATAL") == 0 || std::strcmp(severity, "PANIC") == 0)) {
+            const bool local = PQresultErrorField(r, PG_DIAG_SQLSTATE) == nullptr;  // libpq's own
+            if ((severity != nullptr && (std::strcmp(severity, "FATAL") == 0 || std::strcmp(severity, "PANIC") == 0)) ||
+                (local && PQstatus(conn) == CONNECTION_BAD)) {
                 const char* msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-                fatal_message = msg != nullptr ? msg : "the server ended the session";
+                fatal_message = msg != nullptr ? msg : trim(PQresultErrorMessage(r));
+                if (fatal_message.empty()) fatal_message = "the server ended the session";
                 req.error = std::make_exception_ptr(connection_error(req.operation + " " + peer + ": " + fatal_message));
                 req.server_error = true;
             }

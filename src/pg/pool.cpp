@@ -1,0 +1,344 @@
+// src/pg/pool.cpp: pool (see corio/pg/pool.hpp): a semaphore of max_size
+// permits for fairness and cancel safety, a LIFO list of idle connections
+// (asyncpg's order: the warmest first), release's pipelined reset.
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <deque>
+#include <string>
+#include <utility>
+
+#include <corio/context/with.hpp>
+#include <corio/errors.hpp>
+#include <corio/pg/pool.hpp>
+#include <corio/sync/event.hpp>
+#include <corio/sync/semaphore.hpp>
+#include <corio/tasks/gather.hpp>
+#include <corio/time/timeout.hpp>
+
+#include "conn_state.hpp"
+
+namespace corio::pg {
+namespace detail {
+
+namespace {
+// How long release may take to reset a session before the connection is
+// dropped instead.
+constexpr auto reset_bound = std::chrono::seconds(5);
+}  // namespace
+
+struct pool_state : std::enable_shared_from_this<pool_state> {
+    struct idle_entry {
+        connection conn;
+        std::chrono::steady_clock::time_point since;
+    };
+
+    explicit pool_state(pool_options o)
+        : options(std::move(o)), permits(static_cast<std::ptrdiff_t>(options.max_size)) {
+        connect = options.connect;
+        if (connect.dsn.empty() && connect.host.empty()) connect.dsn = options.dsn;
+        if (options.command_timeout) connect.command_timeout = options.command_timeout;
+    }
+
+    pool_options options;
+    connect_options connect;
+    corio::semaphore permits;
+    std::deque<idle_entry> idle;  // the most recently released at the back
+    std::vector<std::weak_ptr<conn_state>> lent;
+    std::size_t open = 0;
+    std::size_t in_use = 0;
+    bool closing = false;
+    corio::event all_back;
+
+    task<connection> new_connection();
+    task<connection> take(std::optional<std::chrono::milliseconds> timeout);
+    task<void> give_back(connection c);
+    void drop(connection& c) noexcept;
+    void terminate() noexcept;
+};
+
+// An idle connection is alive when its socket has nothing to say, or what it
+// says (a NOTIFY) leaves the connection good. A server that restarted sent
+// FATAL and EOF: PQconsumeInput fails and the connection is dropped.
+bool idle_alive(conn_state& s) noexcept {
+    if (!s.usable()) return false;
+    // A terminated session sends FATAL (parsed as a notice when idle) and
+    // then EOF, which a second read sees: read until nothing is left.
+    for (int i = 0; i < 8; ++i) {
+        pollfd p{s.fd, POLLIN, 0};
+        if (::poll(&p, 1, 0) <= 0) return true;
+        if (PQconsumeInput(s.conn) != 1 || PQstatus(s.conn) == CONNECTION_BAD) return false;
+        s.collect_notifications();
+        if (PQstatus(s.conn) == CONNECTION_BAD) return false;
+    }
+    return true;
+}
+
+void pool_state::drop(connection& c) noexcept {
+    c.state().finish();
+    --open;
+}
+
+task<connection> pool_state::new_connection() {
+    connection c = co_await detail::open_connection(connect);
+    if (options.init) co_await options.init(c);
+    co_return c;
+}
+
+task<connection> pool_state::take(std::optional<std::chrono::milliseconds> timeout) {
+    auto self = shared_from_this();
+    if (closing) throw interface_error("pg::pool::acquire: the pool is closed");
+    if (timeout) {
+        bool got = false;
+        bool expired = false;
+        auto wait = [self, &got]() -> task<void> {
+            co_await self->permits.acquire();
+            got = true;
+        };
+        try {
+            co_await corio::wait_for(wait(), *timeout);
+        } catch (const corio::timeout_error&) {
+            expired = true;
+        }
+        if (expired) {
+            if (got) permits.release();  // granted as the deadline passed
+            throw corio::timeout_error("pg::pool::acquire: no connection free within " +
+                                       std::to_string(timeout->count()) + " ms (max_size " +
+                                       std::to_string(options.max_size) + ")");
+        }
+    } else {
+        co_await permits.acquire();
+    }
+    // From here the permit is ours: every exit without a connection frees it.
+    if (closing) {
+        permits.release();
+        throw interface_error("pg::pool::acquire: the pool is closed");
+    }
+    std::optional<connection> chosen;
+    const auto now = std::chrono::steady_clock::now();
+    while (!idle.empty()) {
+        idle_entry e = std::move(idle.back());
+        idle.pop_back();
+        const bool expired = options.max_inactive_connection_lifetime.count() > 0 &&
+                             now - e.since > options.max_inactive_connection_lifetime;
+        if (expired || !idle_alive(e.conn.state())) {
+            drop(e.conn);
+            continue;
+        }
+        chosen.emplace(std::move(e.conn));
+        break;
+    }
+    if (!chosen) {
+        ++open;
+        std::exception_ptr failed;
+        try {
+            chosen.emplace(co_await new_connection());
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        if (failed) {
+            --open;
+            permits.release();
+            std::rethrow_exception(failed);
+        }
+    }
+    if (options.setup) {
+        std::exception_ptr failed;
+        try {
+            co_await options.setup(*chosen);
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        if (failed) {
+            drop(*chosen);
+            permits.release();
+            std::rethrow_exception(failed);
+        }
+    }
+    ++in_use;
+    ++chosen->state().uses;
+    lent.push_back(chosen->state().weak_from_this());
+    co_return std::move(*chosen);
+}
+
+namespace {
+task<void> reset_session(std::shared_ptr<conn_state> s, bool in_transaction) {
+    const char* op = "pg::pool::release";
+    std::vector<std::shared_ptr<request>> reqs;
+    if (in_transaction) reqs.push_back(s->submit(describe(op, "ROLLBACK"), "ROLLBACK", encoded_params(), false));
+    for (const char* sql : {"SELECT pg_advisory_unlock_all()", "CLOSE ALL", "UNLISTEN *", "RESET ALL"})
+        reqs.push_back(s->submit(describe(op, sql), sql, encoded_params(), true));
+    co_await s->flush(op);
+    std::exception_ptr first;
+    for (auto& r : reqs) {
+        co_await s->await_request(r);
+        if (r->error && !first) first = r->error;
+    }
+    if (first) std::rethrow_exception(first);
+    s->transaction_depth = 0;
+}
+}  // namespace
+
+task<void> pool_state::give_back(connection c) {
+    auto self = shared_from_this();
+    auto s = c.state().shared_from_this();
+    std::erase_if(lent, [&](const std::weak_ptr<conn_state>& w) { return w.expired() || w.lock() == s; });
+    bool keep = s->usable() && !closing && (options.max_queries == 0 || s->uses < options.max_queries);
+    if (keep) {
+        bool failed = false;
+        try {
+            co_await corio::wait_for(reset_session(s, c.in_transaction()), reset_bound);
+        } catch (const std::exception&) {
+            failed = true;  // broken, or the reset failed or took too long
+        }
+        keep = !failed && s->usable() && !closing;
+    }
+    --in_use;
+    if (keep) idle.push_back(idle_entry{std::move(c), std::chrono::steady_clock::now()});
+    else drop(c);
+    permits.release();
+    if (in_use == 0) all_back.set();
+}
+
+void pool_state::terminate() noexcept {
+    closing = true;
+    for (auto& e : idle) {
+        e.conn.state().finish();
+        --open;
+    }
+    idle.clear();
+    // Connections in use: the socket is shut down, so the task using it wakes
+    // with connection_error; it comes back (and is dropped) on release.
+    for (auto& w : lent) {
+        if (auto s = w.lock()) {
+            if (s->fd >= 0) ::shutdown(s->fd, SHUT_RDWR);
+        }
+    }
+    if (in_use == 0) all_back.set();
+}
+
+}  // namespace detail
+
+// ---- pool_acquire
+
+pool_acquire::~pool_acquire() {
+    if (conn_ && pool_) {
+        // aexit never ran (the manager was dropped): the session's state is
+        // unknown, so the connection is closed and its slot freed.
+        conn_->state().finish();
+        --pool_->open;
+        --pool_->in_use;
+        pool_->permits.release();
+        if (pool_->in_use == 0) pool_->all_back.set();
+    }
+}
+
+task<connection&> pool_acquire::aenter() {
+    if (!pool_) throw interface_error("pg::pool::acquire: the pool was moved from");
+    if (conn_) throw interface_error("pg::pool::acquire: this acquire was already entered");
+    conn_.emplace(co_await pool_->take(timeout_));
+    co_return *conn_;
+}
+
+task<void> pool_acquire::aexit(std::exception_ptr) {
+    if (!conn_) co_return;
+    connection c = std::move(*conn_);
+    conn_.reset();
+    auto p = pool_;
+    co_await p->give_back(std::move(c));
+}
+
+// ---- pool
+
+pool& pool::operator=(pool&& other) noexcept {
+    if (this != &other) {
+        if (state_) state_->terminate();
+        state_ = std::move(other.state_);
+    }
+    return *this;
+}
+
+pool::~pool() {
+    if (state_ && !state_->closing) state_->terminate();
+}
+
+task<pool&> pool::aenter() { co_return *this; }
+task<void> pool::aexit(std::exception_ptr) { co_await close(); }
+
+pool_acquire pool::acquire() { return pool_acquire(state_, std::nullopt); }
+pool_acquire pool::acquire(std::chrono::milliseconds timeout) { return pool_acquire(state_, timeout); }
+
+task<void> pool::close() {
+    if (!state_) co_return;
+    auto s = state_;
+    s->closing = true;
+    if (s->in_use > 0) {
+        s->all_back.clear();
+        while (s->in_use > 0) {
+            co_await s->all_back.wait();
+            s->all_back.clear();
+        }
+    }
+    while (!s->idle.empty()) {
+        connection c = std::move(s->idle.back().conn);
+        s->idle.pop_back();
+        co_await c.close();
+        --s->open;
+    }
+}
+
+void pool::terminate() noexcept {
+    if (state_) state_->terminate();
+}
+
+std::size_t pool::size() const noexcept { return state_ ? state_->open : 0; }
+std::size_t pool::idle() const noexcept { return state_ ? state_->idle.size() : 0; }
+
+task<std::string> pool::execute_encoded(std::string sql, detail::encoded_params params) {
+    auto lease = acquire();
+    auto body = [sql = std::move(sql), params = std::move(params)](connection& c) mutable -> task<std::string> {
+        co_return co_await c.execute_encoded(std::move(sql), std::move(params));
+    };
+    co_return co_await corio::with(lease, body);
+}
+
+task<std::vector<record>> pool::fetch_encoded(std::string sql, detail::encoded_params params) {
+    auto lease = acquire();
+    auto body = [sql = std::move(sql), params = std::move(params)](connection& c) mutable -> task<std::vector<record>> {
+        co_return co_await c.fetch_encoded(std::move(sql), std::move(params));
+    };
+    co_return co_await corio::with(lease, body);
+}
+
+task<std::optional<record>> pool::fetchrow_encoded(std::string sql, detail::encoded_params params) {
+    auto lease = acquire();
+    auto body = [sql = std::move(sql), params = std::move(params)](connection& c) mutable -> task<std::optional<record>> {
+        co_return co_await c.fetchrow_encoded(std::move(sql), std::move(params));
+    };
+    co_return co_await corio::with(lease, body);
+}
+
+task<pool> create_pool(pool_options options) {
+    if (options.max_size == 0) throw std::invalid_argument("pg::create_pool: max_size 0");
+    if (options.min_size > options.max_size)
+        throw std::invalid_argument("pg::create_pool: min_size " + std::to_string(options.min_size) +
+                                    " is more than max_size " + std::to_string(options.max_size));
+    auto state = std::make_shared<detail::pool_state>(std::move(options));
+    pool p(state);
+    const std::size_t n = state->options.min_size;
+    if (n > 0) {
+        std::vector<task<connection>> opening;
+        opening.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) opening.push_back(state->new_connection());
+        std::vector<connection> conns = co_await corio::gather(std::move(opening));
+        const auto now = std::chrono::steady_clock::now();
+        for (auto& c : conns) {
+            state->idle.push_back(detail::pool_state::idle_entry{std::move(c), now});
+            ++state->open;
+        }
+    }
+    co_return p;
+}
+
+}  // namespace corio::pg
