@@ -65,6 +65,7 @@ from report import load, log, sh
 import compare_files  # bench/compare_files.py: the "files" section
 import compare_net  # bench/compare_net.py: the "net" section
 import compare_http  # bench/compare_http.py: the "http" section
+import compare_web  # bench/compare_web.py: the "web" section
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
@@ -477,17 +478,18 @@ def main():
     p.add_argument("--quick", action="store_true", help="fewer repetitions, shorter runs (a few minutes in all)")
     p.add_argument("--no-write", action="store_true", help="print the table, do not write docs/benchmarks.md")
     p.add_argument("--tasks", type=int, default=1_000_000, help="tasks for the memory measurement")
-    p.add_argument("--only", choices=["core", "files", "net", "http"], default=None,
+    p.add_argument("--only", choices=["core", "files", "net", "http", "web"], default=None,
                    help="run one section (core: micro-benchmarks and memory; files: file I/O throughput; "
-                        "net: echo servers; http: the HTTP client against nginx) and keep the others' parts of docs/benchmarks.md; default: all")
+                        "net: echo servers; http: the HTTP client against nginx; web: the HTTP server under wrk) and keep the others' parts of docs/benchmarks.md; default: all")
     args = p.parse_args()
 
     build = os.path.abspath(args.build)
     failures = []
-    rest, old_http = split_section(read_doc(), compare_http.BEGIN, compare_http.END)
+    rest, old_web = split_section(read_doc(), compare_web.BEGIN, compare_web.END)
+    rest, old_http = split_section(rest, compare_http.BEGIN, compare_http.END)
     rest, old_net = split_section(rest, compare_net.BEGIN, compare_net.END)
     old_core, old_files = split_section(rest, compare_files.BEGIN, compare_files.END)
-    core_text = files_text = net_text = http_text = None
+    core_text = files_text = net_text = http_text = web_text = None
     if args.only in (None, "core"):
         f, core_text = run_core(args, build)
         failures += f
@@ -500,11 +502,15 @@ def main():
     if args.only in (None, "http"):
         f, http_text = compare_http.run_http(args, build, old_http)
         failures += f
+    if args.only in (None, "web"):
+        f, web_text = compare_web.run_web(args, build, old_web)
+        failures += f
 
     if not args.no_write:
         # The sections not run are taken from the file as it is now: another
         # run (`--only net`, say) may have rewritten its part meanwhile.
-        rest, old_http = split_section(read_doc(), compare_http.BEGIN, compare_http.END)
+        rest, old_web = split_section(read_doc(), compare_web.BEGIN, compare_web.END)
+        rest, old_http = split_section(rest, compare_http.BEGIN, compare_http.END)
         rest, old_net = split_section(rest, compare_net.BEGIN, compare_net.END)
         old_core, old_files = split_section(rest, compare_files.BEGIN, compare_files.END)
         core = core_text if core_text is not None else old_core.rstrip("\n")
@@ -513,8 +519,9 @@ def main():
         files = files_text if files_text is not None else old_files
         net = net_text if net_text is not None else old_net
         http = http_text if http_text is not None else old_http
+        web = web_text if web_text is not None else old_web
         text = core.rstrip("\n") + "\n"
-        for section in (files, net, http):
+        for section in (files, net, http, web):
             if section:
                 text += "\n" + section.strip("\n") + "\n"
         os.makedirs(os.path.dirname(DOC), exist_ok=True)
