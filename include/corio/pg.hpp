@@ -10,3 +10,5 @@
 #include <corio/pg/transaction.hpp>
 #include <corio/pg/types.hpp>
 #include <corio/pg/pool.hpp>
+#include <corio/pg/notification.hpp>
+#include <corio/pg/prepared_statement.hpp>

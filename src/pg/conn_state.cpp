@@ -6,6 +6,7 @@
 #include <poll.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -114,6 +115,7 @@ void conn_state::break_connection(const std::string& reason) {
         }
     }
     driver = nullptr;
+    for (auto& sink : listeners) sink->ready.set();
 }
 
 std::shared_ptr<request> conn_state::enqueue(std::string operation) {
@@ -173,7 +175,7 @@ std::shared_ptr<request> conn_state::submit(std::string operation, const std::st
     }
     const param_arrays a(params);
     std::string new_key;
-    bool ok = true;
+    bool ok = send_deallocations();
     if (cache_it && options.statement_cache_size > 0) {
         std::string key = cache_key_of(sql, params);
         auto it = cache.find(key);
@@ -211,8 +213,61 @@ std::shared_ptr<request> conn_state::submit(std::string operation, const std::st
     return req;
 }
 
+namespace {
+// A prepared_statement's parameter types were fixed by the server: an
+// argument of another integer or float width is re-encoded (range-checked);
+// text fills anything; NULL fits all.
+void adapt(param& p, oid target, std::size_t index, const std::string& operation) {
+    if (p.null || p.format == 0 || target == 0 || p.type == target) return;
+    auto is_int = [](oid t) { return t == oids::int2 || t == oids::int4 || t == oids::int8; };
+    auto fail = [&](const std::string& why) {
+        throw interface_error(operation + ": parameter $" + std::to_string(index + 1) + ": " + why);
+    };
+    if (is_int(p.type) && is_int(target)) {
+        const int from = static_cast<int>(p.bytes.size());
+        auto v = static_cast<std::int64_t>(detail::get_be(p.bytes.data(), from));
+        if (from == 2) v = static_cast<std::int16_t>(v);
+        else if (from == 4) v = static_cast<std::int32_t>(v);
+        const int to = target == oids::int2 ? 2 : target == oids::int4 ? 4 : 8;
+        const std::int64_t lo = to == 2 ? INT16_MIN : to == 4 ? INT32_MIN : INT64_MIN;
+        const std::int64_t hi = to == 2 ? INT16_MAX : to == 4 ? INT32_MAX : INT64_MAX;
+        if (v < lo || v > hi) fail("the value " + std::to_string(v) + " does not fit in " + type_name(target));
+        p.bytes.clear();
+        detail::put_be(p.bytes, static_cast<std::uint64_t>(v), to);
+        p.type = target;
+        return;
+    }
+    if (p.type == oids::float4 && target == oids::float8) {
+        const auto bits = static_cast<std::uint32_t>(detail::get_be(p.bytes.data(), 4));
+        float f;
+        std::memcpy(&f, &bits, 4);
+        const double d = f;
+        std::uint64_t out;
+        std::memcpy(&out, &d, 8);
+        p.bytes.clear();
+        detail::put_be(p.bytes, out, 8);
+        p.type = target;
+        return;
+    }
+    if ((p.type == oids::text && (target == oids::varchar || target == oids::bpchar || target == oids::name)) ||
+        (p.type == oids::text_array && target == oids::varchar_array))
+        return;  // the same binary form
+    fail("a " + type_name(p.type) + " value for a " + type_name(target) + " parameter");
+}
+}  // namespace
+
+bool conn_state::send_deallocations() {
+    bool ok = true;
+    for (const std::string& name : to_deallocate) {
+        const std::string sql = "DEALLOCATE " + name;
+        ok = ok && PQsendQueryParams(conn, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 1) == 1;
+    }
+    to_deallocate.clear();
+    return ok;
+}
+
 std::shared_ptr<request> conn_state::submit_prepared(std::string operation, const std::string& name,
-                                                     const encoded_params& params) {
+                                                     const encoded_params& params, const std::vector<oid>& types) {
     check_open(operation);
     if (params.error) {
         try {
@@ -221,9 +276,16 @@ std::shared_ptr<request> conn_state::submit_prepared(std::string operation, cons
             throw interface_error(operation + ": a parameter cannot be sent: " + e.what());
         }
     }
-    const param_arrays a(params);
-    if (PQsendQueryPrepared(conn, name.c_str(), a.count(), a.values.data(), a.lengths.data(), a.formats.data(), 1) !=
-        1) {
+    if (params.values.size() != types.size())
+        throw interface_error(operation + ": " + std::to_string(params.values.size()) + " arguments for " +
+                              std::to_string(types.size()) + " parameters");
+    encoded_params adapted = params;
+    for (std::size_t i = 0; i < types.size(); ++i) adapt(adapted.values[i], types[i], i, operation);
+    const param_arrays a(adapted);
+    bool ok = send_deallocations();
+    ok = ok && PQsendQueryPrepared(conn, name.c_str(), a.count(), a.values.data(), a.lengths.data(),
+                                   a.formats.data(), 1) == 1;
+    if (!ok) {
         break_connection(trim(PQerrorMessage(conn)));
         throw_connection_error(operation, broken_reason);
     }
@@ -315,7 +377,37 @@ void conn_state::handle(request& req, PGresult* r) {
 }
 
 void conn_state::collect_notifications() {
-    while (PGnotify* n = PQnotifies(conn)) PQfreemem(n);
+    while (PGnotify* n = PQnotifies(conn)) {
+        for (auto& sink : listeners) {
+            if (sink->channel == n->relname) {
+                sink->queue.push_back(notification{n->relname, n->extra != nullptr ? n->extra : "", n->be_pid});
+                sink->ready.set();
+            }
+        }
+        PQfreemem(n);
+    }
+}
+
+task<void> conn_state::drive_idle(notification_sink& sink) {
+    // The caller holds the driver role (driver == &sink.idle_driver).
+    while (sink.queue.empty() && conn != nullptr && !broken) {
+        process();
+        collect_notifications();
+        if (!sink.queue.empty()) break;
+        try {
+            co_await corio::detail::wait_ready(fd, POLLIN, "pg::connection::listen: receiving");
+        } catch (const std::system_error& e) {
+            break_connection(e.what());
+            break;
+        }
+        if (PQconsumeInput(conn) != 1) {
+            const std::string why = trim(PQerrorMessage(conn));
+            process();
+            break_connection(why.empty() ? "the server closed the connection" : why);
+            break;
+        }
+        collect_notifications();
+    }
 }
 
 void conn_state::process() {
@@ -358,6 +450,8 @@ void conn_state::hand_over(request* req) noexcept {
             return;
         }
     }
+    // Nobody reads the socket now: a listener waiting in next() takes over.
+    for (auto& sink : listeners) sink->ready.set();
 }
 
 task<void> conn_state::drive(request& mine) {
@@ -525,9 +619,10 @@ task<std::shared_ptr<const result>> conn_state::prepare_named(std::string operat
     co_return take(*req).rows;
 }
 
-task<query_result> conn_state::query_prepared(std::string operation, std::string name, encoded_params params) {
+task<query_result> conn_state::query_prepared(std::string operation, std::string name, encoded_params params,
+                                              std::vector<oid> types) {
     auto self = shared_from_this();
-    auto req = submit_prepared(std::move(operation), name, params);
+    auto req = submit_prepared(std::move(operation), name, params, types);
     if (options.command_timeout) co_return co_await with_command_timeout(req);
     co_return co_await finish_query(std::move(req));
 }

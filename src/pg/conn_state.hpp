@@ -28,6 +28,7 @@
 #include <vector>
 
 #include <corio/pg/connection.hpp>
+#include <corio/pg/notification.hpp>
 #include <corio/pg/options.hpp>
 #include <corio/pg/record.hpp>
 #include <corio/sync/event.hpp>
@@ -62,7 +63,13 @@ struct request {
     corio::event ready;      // done, or its owner became the driver
 };
 
-struct notification_sink;
+/// A listen() generator's queue.
+struct notification_sink {
+    std::string channel;
+    std::deque<notification> queue;
+    corio::event ready;    // a notification arrived, or the socket needs a reader
+    request idle_driver;   // the driver role while the listener reads an idle socket
+};
 
 struct conn_state : std::enable_shared_from_this<conn_state> {
     conn_state(PGconn* c, connect_options o, std::string peer_name);
@@ -81,7 +88,8 @@ struct conn_state : std::enable_shared_from_this<conn_state> {
     task<void> barrier(std::string operation);
     /// Prepares `sql` under `name` (not cached) and gives its parameter count.
     task<std::shared_ptr<const result>> prepare_named(std::string operation, std::string name, std::string sql);
-    task<query_result> query_prepared(std::string operation, std::string name, encoded_params params);
+    task<query_result> query_prepared(std::string operation, std::string name, encoded_params params,
+                                      std::vector<oid> types);
 
     /// Sends Terminate and frees libpq's connection; idempotent.
     task<void> close();
@@ -97,7 +105,11 @@ struct conn_state : std::enable_shared_from_this<conn_state> {
     std::shared_ptr<request> submit(std::string operation, const std::string& sql, const encoded_params& params,
                                     bool cache);
     std::shared_ptr<request> submit_prepared(std::string operation, const std::string& name,
-                                             const encoded_params& params);
+                                             const encoded_params& params, const std::vector<oid>& types);
+    /// Sends the DEALLOCATEs of dropped prepared_statements (in the caller's segment).
+    bool send_deallocations();
+    /// Reads the socket while no query does, until `sink` has a notification.
+    task<void> drive_idle(notification_sink& sink);
     std::shared_ptr<request> enqueue(std::string operation);
     task<void> flush(std::string operation);
     task<void> flush_wait(std::string operation);
@@ -132,13 +144,14 @@ struct conn_state : std::enable_shared_from_this<conn_state> {
     std::list<cached> lru;
     std::unordered_map<std::string, std::list<cached>::iterator> cache;
     std::uint64_t next_name = 0;
+    std::vector<std::string> to_deallocate;  // prepared_statements destroyed
 
     int transaction_depth = 0;
     std::uint64_t uses = 0;  // acquires served (pool's max_queries)
     std::chrono::steady_clock::time_point idle_since{};
 
     // listen(): notifications arrive on any read; the listeners' queues.
-    std::vector<std::pair<std::string, std::shared_ptr<notification_sink>>> listeners;
+    std::vector<std::shared_ptr<notification_sink>> listeners;
 };
 
 /// "pg::connection::fetch 'SELECT 1'" (the SQL shortened to 80 characters).

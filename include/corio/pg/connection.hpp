@@ -37,8 +37,11 @@
 #include <utility>
 #include <vector>
 
+#include <corio/async_generator.hpp>
 #include <corio/pg/errors.hpp>
+#include <corio/pg/notification.hpp>
 #include <corio/pg/options.hpp>
+#include <corio/pg/prepared_statement.hpp>
 #include <corio/pg/record.hpp>
 #include <corio/pg/types.hpp>
 #include <corio/task.hpp>
@@ -111,6 +114,20 @@ public:
     /// A statement prepared on the server now, with the same query calls.
     task<prepared_statement> prepare(std::string sql);
 
+    /// The rows of `sql` one at a time, fetched in batches of 50 through a
+    /// server-side cursor (DECLARE ... NO SCROLL CURSOR; FETCH 50); it must
+    /// run inside a transaction (interface_error otherwise), as asyncpg's.
+    template <class... A>
+    async_generator<record> cursor(std::string sql, const A&... args) {
+        return cursor_encoded(std::move(sql), detail::encode_params(args...));
+    }
+
+    /// LISTEN `channel`: its notifications as an async generator
+    /// (corio/pg/notification.hpp).
+    async_generator<notification> listen(std::string channel);
+    /// NOTIFY `channel` with `payload` (pg_notify).
+    task<void> notify(std::string channel, std::string payload);
+
     /// Sends Terminate and closes; queries queued fail with connection_error.
     /// Idempotent.
     task<void> close();
@@ -140,6 +157,7 @@ public:
         co_return row->get<T>(std::size_t{0});
     }
     task<void> executemany_encoded(std::string sql, std::vector<detail::encoded_params> rows);
+    async_generator<record> cursor_encoded(std::string sql, detail::encoded_params params);
 
 private:
     [[noreturn]] void throw_no_row() const;
