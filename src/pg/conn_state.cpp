@@ -566,6 +566,7 @@ task<query_result> conn_state::with_command_timeout(std::shared_ptr<request> req
 
 task<query_result> conn_state::query(std::string operation, std::string sql, encoded_params params, bool cache_it) {
     auto self = shared_from_this();
+    co_await wait_turn();
     if (options.command_timeout) {
         auto req = submit(operation, sql, params, cache_it);
         co_return co_await with_command_timeout(req);
@@ -577,6 +578,7 @@ task<query_result> conn_state::query(std::string operation, std::string sql, enc
 task<std::vector<query_result>> conn_state::query_many(std::string operation, std::string sql,
                                                        std::vector<encoded_params> rows) {
     auto self = shared_from_this();
+    co_await wait_turn();
     std::vector<std::shared_ptr<request>> reqs;
     reqs.reserve(rows.size());
     for (const auto& p : rows) reqs.push_back(submit(operation, sql, p, true));
@@ -594,8 +596,17 @@ task<std::vector<query_result>> conn_state::query_many(std::string operation, st
     co_return out;
 }
 
-task<void> conn_state::barrier(std::string operation) {
+task<void> conn_state::wait_turn() {
+    // A COPY has the connection out of pipeline mode: queries wait for its end.
+    while (copying) {
+        co_await copy_idle.wait();
+        copy_idle.clear();
+    }
+}
+
+task<void> conn_state::barrier(std::string operation, bool during_copy) {
     auto self = shared_from_this();
+    if (!during_copy) co_await wait_turn();
     check_open(operation);
     auto req = enqueue(operation);
     co_await flush(operation);
@@ -606,6 +617,7 @@ task<void> conn_state::barrier(std::string operation) {
 task<std::shared_ptr<const result>> conn_state::prepare_named(std::string operation, std::string name,
                                                               std::string sql) {
     auto self = shared_from_this();
+    co_await wait_turn();
     check_open(operation);
     bool ok = PQsendPrepare(conn, name.c_str(), sql.c_str(), 0, nullptr) == 1;
     ok = ok && PQsendDescribePrepared(conn, name.c_str()) == 1;
@@ -622,6 +634,7 @@ task<std::shared_ptr<const result>> conn_state::prepare_named(std::string operat
 task<query_result> conn_state::query_prepared(std::string operation, std::string name, encoded_params params,
                                               std::vector<oid> types) {
     auto self = shared_from_this();
+    co_await wait_turn();
     auto req = submit_prepared(std::move(operation), name, params, types);
     if (options.command_timeout) co_return co_await with_command_timeout(req);
     co_return co_await finish_query(std::move(req));
@@ -633,7 +646,7 @@ task<void> conn_state::close() {
     if (!broken && !pending.empty()) {
         // Let what was sent come back (or be discarded), bounded.
         try {
-            co_await corio::wait_for(barrier("pg::connection::close"), drain_bound);
+            co_await corio::wait_for(barrier("pg::connection::close", false), drain_bound);
         } catch (const std::exception&) {
         }
     }

@@ -85,7 +85,9 @@ struct conn_state : std::enable_shared_from_this<conn_state> {
     task<std::vector<query_result>> query_many(std::string operation, std::string sql,
                                                std::vector<encoded_params> rows);
     /// Waits until everything sent before it has come back.
-    task<void> barrier(std::string operation);
+    task<void> barrier(std::string operation, bool during_copy);
+    /// Waits while a COPY owns the connection.
+    task<void> wait_turn();
     /// Prepares `sql` under `name` (not cached) and gives its parameter count.
     task<std::shared_ptr<const result>> prepare_named(std::string operation, std::string name, std::string sql);
     task<query_result> query_prepared(std::string operation, std::string name, encoded_params params,
@@ -134,6 +136,8 @@ struct conn_state : std::enable_shared_from_this<conn_state> {
     bool broken = false;
     bool closing = false;
     std::string broken_reason;
+    bool copying = false;     // a COPY owns the connection (out of pipeline mode)
+    corio::event copy_idle;   // set when a COPY ends
     std::string fatal_message;  // a FATAL ErrorResponse arrived: break after handling it
 
     // The statement cache: the most recently used first.

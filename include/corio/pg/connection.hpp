@@ -122,6 +122,26 @@ public:
         return cursor_encoded(std::move(sql), detail::encode_params(args...));
     }
 
+    /// COPY `table` (`columns`; empty: all, in table order) FROM STDIN in
+    /// binary: each tuple is a row (asyncpg's copy_records_to_table). The
+    /// column types are read from the catalog first; integer and float
+    /// widths are converted, text fills text-like and json columns; another
+    /// mismatch is interface_error naming the column. Gives the tag ("COPY n").
+    /// The connection leaves pipeline mode meanwhile: other queries wait.
+    template <class Row>
+    task<std::string> copy_records_to_table(std::string table, std::vector<Row> rows,
+                                            std::vector<std::string> columns) {
+        std::vector<detail::encoded_params> encoded;
+        encoded.reserve(rows.size());
+        for (const Row& r : rows)
+            encoded.push_back(std::apply([](const auto&... a) { return detail::encode_params(a...); }, r));
+        return copy_records_encoded(std::move(table), std::move(encoded), std::move(columns));
+    }
+    /// COPY (`sql`) TO STDOUT: the output (text format, one row per line) as
+    /// chunks as they come (asyncpg's copy_from_query). Closing the generator
+    /// early drains the rest (bounded; else the connection is closed).
+    async_generator<std::string> copy_from_query(std::string sql);
+
     /// LISTEN `channel`: its notifications as an async generator
     /// (corio/pg/notification.hpp).
     async_generator<notification> listen(std::string channel);
@@ -158,6 +178,8 @@ public:
     }
     task<void> executemany_encoded(std::string sql, std::vector<detail::encoded_params> rows);
     async_generator<record> cursor_encoded(std::string sql, detail::encoded_params params);
+    task<std::string> copy_records_encoded(std::string table, std::vector<detail::encoded_params> rows,
+                                           std::vector<std::string> columns);
 
 private:
     [[noreturn]] void throw_no_row() const;
