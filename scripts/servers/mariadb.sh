@@ -80,6 +80,7 @@ launch() {
         --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --skip-log-bin \
         --innodb-flush-log-at-trx-commit=0 --skip-name-resolve --max-connections=500 \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+        --lock-wait-timeout=20 --innodb-lock-wait-timeout=10 \
         --log-error="$dir/log" </dev/null >>"$dir/log" 2>&1 &
     local launcher=$!
     echo "$launcher" >"$dir/launcher.pid"

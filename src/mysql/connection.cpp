@@ -36,6 +36,7 @@ void connection_state::forget_socket() noexcept {
 }
 
 void connection_state::drop_statements() noexcept {
+    active_stmt = nullptr;
     for (auto& [sql, entry] : statements) mysql_stmt_close(entry.stmt);
     statements.clear();
     lru.clear();
@@ -49,6 +50,7 @@ void connection_state::close_now() noexcept {
     }
     forget_socket();
     // Statements die with the handle: mysql_close detaches them, mysql_stmt_close frees them.
+    active_stmt = nullptr;
     std::vector<MYSQL_STMT*> stmts;
     for (auto& [sql, entry] : statements) stmts.push_back(entry.stmt);
     statements.clear();
@@ -216,6 +218,37 @@ task<> kill_query(const connect_options& options, std::uint64_t thread_id) {
     };
     co_await corio::with(scope, body);
     killer.close_now();
+}
+
+task<> drain_results(connection_state& s, clock::time_point deadline) {
+    bool ok = true;
+    while (ok && s.mysql != nullptr) {
+        const auto st = s.mysql->status;
+        if (st == MYSQL_STATUS_GET_RESULT) {
+            MYSQL_RES* res = nullptr;
+            int status = mysql_store_result_start(&res, s.mysql);
+            auto cont = [&](int ready) { return mysql_store_result_cont(&res, s.mysql, ready); };
+            ok = co_await finish_within(s, status, cont, deadline);
+            if (res != nullptr) mysql_free_result(res);
+        } else if ((st == MYSQL_STATUS_STMT_RESULT || st == MYSQL_STATUS_USE_RESULT) && s.active_stmt != nullptr) {
+            my_bool ret = 0;
+            MYSQL_STMT* stmt = s.active_stmt;
+            int status = mysql_stmt_free_result_start(&ret, stmt);
+            auto cont = [&](int ready) { return mysql_stmt_free_result_cont(&ret, stmt, ready); };
+            ok = co_await finish_within(s, status, cont, deadline);
+        } else if (st == MYSQL_STATUS_READY && mysql_more_results(s.mysql)) {
+            int ret = 0;
+            int status = mysql_next_result_start(&ret, s.mysql);
+            auto cont = [&](int ready) { return mysql_next_result_cont(&ret, s.mysql, ready); };
+            ok = co_await finish_within(s, status, cont, deadline) && ret <= 0;
+        } else {
+            break;
+        }
+    }
+    // Anything else (a state we cannot drain, a lost connection): never reused.
+    if (s.mysql != nullptr && (!ok || s.mysql->status != MYSQL_STATUS_READY || mysql_more_results(s.mysql) ||
+                               mysql_errno(s.mysql) == CR_SERVER_LOST || mysql_errno(s.mysql) == CR_SERVER_GONE_ERROR))
+        s.close_now();
 }
 
 task<> simple_query(connection_state& s, std::string sql, const char* operation) {

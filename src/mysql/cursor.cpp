@@ -49,6 +49,7 @@ task<MYSQL_STMT*> prepared(connection_state& s, const std::string& sql, const ch
     if (ret != 0) s.fail_stmt(stmt, operation, what);
     if (s.statements.size() >= connection_state::statement_cache_size) {
         auto oldest = s.statements.find(s.lru.front());
+        if (oldest->second.stmt == s.active_stmt) s.active_stmt = nullptr;
         mysql_stmt_close(oldest->second.stmt);  // COM_STMT_CLOSE has no reply
         s.statements.erase(oldest);
         s.lru.pop_front();
@@ -129,6 +130,7 @@ task<outcome> run_prepared(connection_state& s, const std::string& sql, const st
     detail::param_binding params(args);
     if (mysql_stmt_bind_param(stmt, params.binds()) != 0) s.fail_stmt(stmt, operation, what);
     int ret = 0;
+    s.active_stmt = stmt;
     int status = mysql_stmt_execute_start(&ret, stmt);
     auto cont = [&](int ready) { return mysql_stmt_execute_cont(&ret, stmt, ready); };
     co_await detail::drive(s, status, operation, cont);
@@ -306,6 +308,7 @@ async_generator<row> cursor::stream_values(std::string sql, std::vector<value> a
     detail::param_binding params(args);
     if (mysql_stmt_bind_param(stmt, params.binds()) != 0) s->fail_stmt(stmt, operation, what);
     int ret = 0;
+    s->active_stmt = stmt;
     int status = mysql_stmt_execute_start(&ret, stmt);
     auto cont = [&](int ready) { return mysql_stmt_execute_cont(&ret, stmt, ready); };
     co_await detail::drive(*s, status, operation, cont);

@@ -54,7 +54,8 @@ struct connection_state {
     bool reset_needed = false;  // the pool must reset the session before reuse
     unsigned transaction_depth = 0;
     std::uint64_t thread_id = 0;
-    int polled_fd = -1;  // the socket corio's loop has seen: forgotten before Connector/C closes it
+    int polled_fd = -1;
+    MYSQL_STMT* active_stmt = nullptr;  // the statement whose result may be on the wire  // the socket corio's loop has seen: forgotten before Connector/C closes it
     clock::time_point opened_at{};
     corio::lock busy;  // one call at a time, FIFO
 
@@ -105,6 +106,27 @@ task<> simple_query(connection_state& s, std::string sql, const char* operation)
 /// failures are ignored (bounded by drain_bound).
 task<> kill_query(const connect_options& options, std::uint64_t thread_id);
 
+/// Runs a started call to its end within `deadline`; false when the bound
+/// passed (the socket is then shut so the call ends at once, and failed).
+template <class Cont>
+task<bool> finish_within(connection_state& s, int status, Cont& cont, clock::time_point deadline) {
+    while (status != 0) {
+        const int ready = co_await wait_status(s, status, "mysql: draining a cancelled call", deadline);
+        if (ready == 0) {
+            if (int fd = mysql_get_socket(s.mysql); fd >= 0) ::shutdown(fd, SHUT_RDWR);
+            while (status != 0) status = cont(MYSQL_WAIT_READ | MYSQL_WAIT_WRITE | MYSQL_WAIT_TIMEOUT);
+            co_return false;
+        }
+        status = cont(ready);
+    }
+    co_return true;
+}
+
+/// After the cancelled call ended: reads and drops any result left on the
+/// wire (a query the kill came too late for, SLEEP() returning 1), within
+/// `deadline`; closes the connection when that cannot be done.
+task<> drain_results(connection_state& s, clock::time_point deadline);
+
 /// After a cancellation mid-call: kill, drain (bounded) or close. Shielded by the caller.
 template <class Cont>
 task<> abort_pending(connection_state& s, int status, Cont& cont) {
@@ -117,22 +139,11 @@ task<> abort_pending(connection_state& s, int status, Cont& cont) {
     }
     if (s.thread_id != 0) co_await kill_query(s.options, s.thread_id);
     const auto deadline = clock::now() + drain_bound;
-    while (status != 0) {
-        const int ready = co_await wait_status(s, status, "mysql: draining a cancelled call", deadline);
-        if (ready == 0) {  // our bound passed: the socket is shut so the call ends at once
-            if (int fd = mysql_get_socket(s.mysql); fd >= 0) ::shutdown(fd, SHUT_RDWR);
-            status = cont(MYSQL_WAIT_READ | MYSQL_WAIT_WRITE);
-            while (status != 0) status = cont(MYSQL_WAIT_READ | MYSQL_WAIT_WRITE | MYSQL_WAIT_TIMEOUT);
-            s.close_now();
-            co_return;
-        }
-        status = cont(ready);
-    }
-    // The call ended (interrupted, or done before the kill). A result left on
-    // the wire, or a handle not connected, cannot be handed out again.
-    if (!s.connected || s.mysql->status != MYSQL_STATUS_READY || mysql_errno(s.mysql) == CR_SERVER_LOST ||
-        mysql_errno(s.mysql) == CR_SERVER_GONE_ERROR)
+    if (!co_await finish_within(s, status, cont, deadline)) {
         s.close_now();
+        co_return;
+    }
+    co_await drain_results(s, deadline);
 }
 
 /// Runs a started Connector/C call to its end: `status` is what its _start
