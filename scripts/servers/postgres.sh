@@ -5,6 +5,10 @@
 # run as root: the server refuses root), loopback only on a free port,
 # SCRAM-SHA-256 over TCP (user corio, password corio-secret, a superuser),
 # trust on the Unix socket in DIR, database corio_test; fsync off.
+# Run as root, the server runs as `postgres`, which must reach DIR: when a
+# parent folder is private (mktemp -d), data, socket and log live in a
+# folder of their own under /tmp instead, named in DIR/home and removed by
+# `stop` (DIR/log then links to its log).
 # `start` prints KEY=VALUE lines on stdout (also written to DIR/env):
 #   CORIO_PG_HOST, CORIO_PG_PORT, CORIO_PG_USER, CORIO_PG_PASSWORD,
 #   CORIO_PG_DB, CORIO_PG_SOCKET_DIR, CORIO_PG_DSN.
@@ -24,9 +28,14 @@ bin=${CORIO_PG_BIN:-/usr/lib/postgresql/15/bin}
 
 log() { echo "postgres.sh: $*" >&2; }
 
+home_of() { # where the data, socket and log are
+    if [[ -f "$dir/home" ]]; then cat "$dir/home"; else echo "$dir"; fi
+}
+
 stop_server() {
-    local pid=""
-    [[ -f "$dir/data/postmaster.pid" ]] && pid=$(head -1 "$dir/data/postmaster.pid" 2>/dev/null || true)
+    local pid="" home
+    home=$(home_of)
+    [[ -f "$home/data/postmaster.pid" ]] && pid=$(head -1 "$home/data/postmaster.pid" 2>/dev/null || true)
     [[ -z "$pid" && -f "$dir/launcher.pid" ]] && pid=$(cat "$dir/launcher.pid" 2>/dev/null || true)
     if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
         kill -INT "$pid" 2>/dev/null || true
@@ -47,6 +56,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 case "$action" in
 stop)
     stop_server
+    [[ -f "$dir/home" ]] && rm -rf "$(cat "$dir/home")"
     rm -rf "$dir"
     exit 0
     ;;
@@ -55,37 +65,43 @@ start) ;;
 esac
 
 stop_server
+[[ -f "$dir/home" ]] && rm -rf "$(cat "$dir/home")"
 rm -rf "$dir"
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+home=$dir
 as_owner=()
 if [[ $(id -u) -eq 0 ]]; then
-    chown postgres: "$dir"
     as_owner=(runuser -u postgres --)
+    chown postgres: "$dir"
     if ! runuser -u postgres -- test -x "$dir"; then
-        log "the postgres user cannot reach $dir (a parent folder is not searchable by others)"
-        exit 1
+        home=$(mktemp -d /tmp/corio-postgres.XXXXXX)
+        chmod 755 "$home"
+        chown postgres: "$home"
+        echo "$home" >"$dir/home"
+        log "the postgres user cannot reach $dir: the server lives in $home"
     fi
 fi
 
-log "initializing $dir/data"
-printf '%s' "$password" >"$dir/pwfile"
-[[ ${#as_owner[@]} -gt 0 ]] && chown postgres: "$dir/pwfile"
-if ! "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U "$user" --pwfile="$dir/pwfile" \
+log "initializing $home/data"
+printf '%s' "$password" >"$home/pwfile"
+[[ ${#as_owner[@]} -gt 0 ]] && chown postgres: "$home/pwfile"
+if ! "${as_owner[@]}" "$bin/initdb" -D "$home/data" -U "$user" --pwfile="$home/pwfile" \
     --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1; then
     cat "$dir/initdb.log" >&2
     exit 1
 fi
-rm -f "$dir/pwfile"
-touch "$dir/log"
-[[ ${#as_owner[@]} -gt 0 ]] && chown postgres: "$dir/log"  # pg_ctl restart (a test's) appends as postgres
+rm -f "$home/pwfile"
+touch "$home/log"
+[[ ${#as_owner[@]} -gt 0 ]] && chown postgres: "$home/log"
+[[ "$home" != "$dir" ]] && ln -s "$home/log" "$dir/log"  # pg_ctl restart (a test's) appends as postgres
 
 started=""
 for attempt in 1 2 3 4 5; do
     port=$(free_port)
     log "starting postgres on 127.0.0.1:$port (attempt $attempt)"
-    "${as_owner[@]}" "$bin/postgres" -D "$dir/data" -p "$port" -c listen_addresses=127.0.0.1 \
-        -c unix_socket_directories="$dir" -c fsync=off -c synchronous_commit=off \
+    "${as_owner[@]}" "$bin/postgres" -D "$home/data" -p "$port" -c listen_addresses=127.0.0.1 \
+        -c unix_socket_directories="$home" -c fsync=off -c synchronous_commit=off \
         -c full_page_writes=off -c shared_buffers=32MB -c max_connections=200 \
         </dev/null >>"$dir/log" 2>&1 &
     launcher=$!
@@ -103,22 +119,22 @@ for attempt in 1 2 3 4 5; do
     tail -5 "$dir/log" >&2 || true
     kill -KILL "$launcher" 2>/dev/null || true
     wait "$launcher" 2>/dev/null || true
-    rm -f "$dir/data/postmaster.pid"
+    rm -f "$home/data/postmaster.pid"
 done
 if [[ -z "$started" ]]; then
     log "postgres did not start within 5 attempts of 30 s; see $dir/log"
     exit 1
 fi
 
-"${as_owner[@]}" "$bin/psql" -q -h "$dir" -p "$port" -U "$user" -d postgres -c "CREATE DATABASE $db" >&2
+"${as_owner[@]}" "$bin/psql" -q -h "$home" -p "$port" -U "$user" -d postgres -c "CREATE DATABASE $db" >&2
 
 env_lines="CORIO_PG_HOST=127.0.0.1
 CORIO_PG_PORT=$port
 CORIO_PG_USER=$user
 CORIO_PG_PASSWORD=$password
 CORIO_PG_DB=$db
-CORIO_PG_SOCKET_DIR=$dir
+CORIO_PG_SOCKET_DIR=$home
 CORIO_PG_DSN=postgresql://$user:$password@127.0.0.1:$port/$db"
 echo "$env_lines" >"$dir/env"
 echo "$env_lines"
-log "ready on 127.0.0.1:$port and $dir"
+log "ready on 127.0.0.1:$port and $home/.s.PGSQL.$port"

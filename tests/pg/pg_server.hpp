@@ -68,7 +68,10 @@ public:
     /// pg_ctl restart: the same port and data, every session ended.
     void restart() {
         const std::string as = ::getuid() == 0 ? "runuser -u postgres -- " : "";
-        const std::string cmd = as + "/usr/lib/postgresql/15/bin/pg_ctl -D '" + dir_ + "/data' -l '" + dir_ +
+        std::string home = dir_;  // the script's DIR/home when the server lives elsewhere
+        std::ifstream moved(dir_ + "/home");
+        if (moved) std::getline(moved, home);
+        const std::string cmd = as + "/usr/lib/postgresql/15/bin/pg_ctl -D '" + home + "/data' -l '" + home +
                                 "/log' -m fast -w -t 30 restart >/dev/null";
         if (std::system(cmd.c_str()) != 0) throw std::runtime_error("could not restart PostgreSQL: " + cmd);
     }
