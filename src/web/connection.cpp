@@ -193,7 +193,10 @@ task<bool> connection_state::read_body_piece(std::string& into) {
 }
 
 task<> connection_state::read_body(std::string& into) {
-    while (co_await read_body_piece(into)) {
+    // workaround(gcc-12): a co_await as a loop condition compiles to ud2 (SIGILL).
+    for (;;) {
+        const bool more = co_await read_body_piece(into);
+        if (!more) break;
     }
 }
 
@@ -516,7 +519,11 @@ task<> connection_state::serve() {
                 client_max_size = max_drained_body;
                 std::string dropped;
                 try {
-                    while (co_await read_body_piece(dropped)) dropped.clear();
+                    for (;;) {  // workaround(gcc-12): no co_await in a loop condition
+                        const bool more = co_await read_body_piece(dropped);
+                        if (!more) break;
+                        dropped.clear();
+                    }
                 } catch (const http_exception&) {
                     must_close = true;
                 }

@@ -110,7 +110,8 @@ async_generator<std::string_view> request::content() {
     detail::connection_state* c = connection_;
     for (;;) {
         c->piece.clear();
-        if (!co_await c->read_body_piece(c->piece)) {
+        const bool more = co_await c->read_body_piece(c->piece);  // workaround(gcc-12): not inside the condition
+        if (!more) {
             if (!c->piece.empty()) co_yield std::string_view(c->piece);
             co_return;
         }

@@ -3,6 +3,8 @@
 // test reads the rendered DOM (--dump-dom).
 #include "web_fixture.hpp"
 
+#include <array>
+
 using namespace web_test;
 
 namespace {
@@ -28,15 +30,15 @@ TEST(web_browser, chromium_renders_a_page_whose_script_fetches_a_json_view) {
     app.router().add_get("/api/users", [](web::request& req) -> corio::task<web::response> {
         const int limit = std::stoi(std::string(req.query().get("limit").value_or("10")));
         nlohmann::json users = nlohmann::json::array();
-        const char* names[] = {"ada", "grace", "linus"};
+        const std::array<const char*, 3> names = {"ada", "grace", "linus"};  // g++ 12: no C array in a coroutine
         for (int i = 0; i < limit && i < 3; ++i) users.push_back({{"id", i + 1}, {"name", names[i]}});
         co_return web::json_response(users);
     });
     const std::string profile = dir / "profile";
     serve(app, [profile](std::uint16_t port) -> corio::task<> {
-        program_result r = co_await run({"chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        program_result r = co_await run(cmd("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                                          "--disable-dev-shm-usage", "--user-data-dir=" + profile,
-                                         "--virtual-time-budget=10000", "--dump-dom", url(port, "/")},
+                                         "--virtual-time-budget=10000", "--dump-dom", url(port, "/")),
                                         90000ms);
         EXPECT_EQ(r.exit_code, 0) << r.err.substr(0, 2000);
         EXPECT_NE(r.out.find("<li>user 1: ada</li><li>user 2: grace</li>"), std::string::npos) << r.out << r.err.substr(0, 2000);

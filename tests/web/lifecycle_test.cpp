@@ -145,7 +145,7 @@ TEST(web_lifecycle, unix_site_serves_on_a_socket_path) {
         auto with_runner = [&](web::app_runner& r) -> corio::task<> {
             web::unix_site site(r, path);
             auto with_site = [&](web::unix_site&) -> corio::task<> {
-                program_result curl = co_await run({"curl", "-sS", "--unix-socket", path, "http://localhost/"});
+                program_result curl = co_await run(cmd("curl", "-sS", "--unix-socket", path, "http://localhost/"));
                 EXPECT_EQ(curl.out, "over unix") << curl.err;
             };
             co_await corio::with(site, with_site);
@@ -173,7 +173,7 @@ TEST(web_lifecycle, https_through_a_tls_context) {
             web::tcp_site site(r, "127.0.0.1", 0, options);
             auto with_site = [&](web::tcp_site& s) -> corio::task<> {
                 EXPECT_TRUE(s.name().starts_with("https://127.0.0.1:"));
-                program_result curl = co_await run({"curl", "-sS", "--cacert", cert, "https://127.0.0.1:" + std::to_string(s.port()) + "/"});
+                program_result curl = co_await run(cmd("curl", "-sS", "--cacert", cert, "https://127.0.0.1:" + std::to_string(s.port()) + "/"));
                 EXPECT_EQ(curl.out, "secure") << curl.err;
             };
             co_await corio::with(site, with_site);

@@ -90,7 +90,7 @@ TEST(web_protocol, python_http_client_keeps_the_connection_alive) {
             "c.request('POST', '/json', body='{\"name\": \"ada\", \"n\": 21}', headers={'Content-Type': 'application/json'})\n"
             "r = c.getresponse(); out.append(r.read().decode())\n"
             "print(' '.join(out), c.sock is not None)\n";
-        program_result r = co_await run({"python3", "-c", script});
+        program_result r = co_await run(cmd("python3", "-c", script));
         EXPECT_EQ(r.exit_code, 0) << r.err;
         EXPECT_EQ(r.out, "n=0 n=1 n=2 {\"got\":\"ada\",\"twice\":42} True\n");
     });
@@ -116,24 +116,24 @@ TEST(web_protocol, curl_expect_100_continue_chunked_upload_json_forms_and_stream
         const std::string big(200000, 'x');
         corio_http_peers::temp_dir dir("corio-web-test");
         corio_http_peers::write_file(dir / "big", big);
-        program_result expect = co_await run({"curl", "-sS", "-H", "Expect: 100-continue", "--data-binary",
-                                               "@" + (dir / "big"), url(port, "/echo")});
+        program_result expect = co_await run(cmd("curl", "-sS", "-H", "Expect: 100-continue", "--data-binary",
+                                               "@" + (dir / "big"), url(port, "/echo")));
         EXPECT_EQ(expect.out, "200000:" + big.substr(0, 32)) << expect.err;
-        program_result chunked = co_await run({"curl", "-sS", "-H", "Transfer-Encoding: chunked", "--data-binary",
-                                                "@" + (dir / "big"), url(port, "/echo")});
+        program_result chunked = co_await run(cmd("curl", "-sS", "-H", "Transfer-Encoding: chunked", "--data-binary",
+                                                "@" + (dir / "big"), url(port, "/echo")));
         EXPECT_EQ(chunked.out, "200000:" + big.substr(0, 32)) << chunked.err;
-        program_result form = co_await run({"curl", "-sS", "--data", "a=1&b=x%20y", url(port, "/form")});
+        program_result form = co_await run(cmd("curl", "-sS", "--data", "a=1&b=x%20y", url(port, "/form")));
         EXPECT_EQ(form.out, "a=1;b=x y;");
-        program_result multipart = co_await run({"curl", "-sS", "-F", "name=ada", "-F", "file=@" + (dir / "big"), url(port, "/form")});
+        program_result multipart = co_await run(cmd("curl", "-sS", "-F", "name=ada", "-F", "file=@" + (dir / "big"), url(port, "/form")));
         EXPECT_EQ(multipart.out.substr(0, 20), "name=ada;file=xxxxxx");
         EXPECT_EQ(multipart.out.size(), std::string("name=ada;file=;").size() + big.size());
-        program_result bad_json = co_await run({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--data",
-                                                 "{not json", url(port, "/json")});
+        program_result bad_json = co_await run(cmd("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--data",
+                                                 "{not json", url(port, "/json")));
         EXPECT_EQ(bad_json.out, "400");
-        program_result streamed = co_await run({"curl", "-sS", "-D", "-", url(port, "/stream")});
+        program_result streamed = co_await run(cmd("curl", "-sS", "-D", "-", url(port, "/stream")));
         EXPECT_NE(streamed.out.find("Transfer-Encoding: chunked"), std::string::npos) << streamed.out;
         EXPECT_NE(streamed.out.find("line 0\nline 1\nline 2\nline 3\nline 4\n"), std::string::npos) << streamed.out;
-        program_result old = co_await run({"curl", "-sS", "--http1.0", url(port, "/stream")});
+        program_result old = co_await run(cmd("curl", "-sS", "--http1.0", url(port, "/stream")));
         EXPECT_EQ(old.out, "line 0\nline 1\nline 2\nline 3\nline 4\n");  // HTTP/1.0: ends with the close
     });
 }

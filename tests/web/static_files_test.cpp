@@ -62,7 +62,7 @@ TEST(web_static, nothing_outside_the_folder_is_served) {
             EXPECT_EQ(r.body.find("top secret"), std::string::npos) << target;
         }
         // curl sends what it is given with --path-as-is.
-        program_result curl = co_await run({"curl", "-sS", "--path-as-is", url(port, "/static/../secret.txt")});
+        program_result curl = co_await run(cmd("curl", "-sS", "--path-as-is", url(port, "/static/../secret.txt")));
         EXPECT_EQ(curl.out.find("top secret"), std::string::npos);
     });
 }
@@ -94,7 +94,7 @@ TEST(web_static, range_and_conditional_requests) {
         raw_response old = co_await request(port, "/static/sub/data.txt", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n");
         EXPECT_EQ(old.status, 200);
         // curl's own range request.
-        program_result curl = co_await run({"curl", "-sS", "-r", "0-3", url(port, "/static/sub/data.txt")});
+        program_result curl = co_await run(cmd("curl", "-sS", "-r", "0-3", url(port, "/static/sub/data.txt")));
         EXPECT_EQ(curl.out, "0123");
     });
 }
@@ -124,10 +124,10 @@ TEST(web_static, a_large_file_arrives_whole_with_compression_off_and_gzip_for_bu
         co_return r;
     });
     serve(app, [big](std::uint16_t port) -> corio::task<> {
-        program_result r = co_await run({"curl", "-sS", url(port, "/big")});
+        program_result r = co_await run(cmd("curl", "-sS", url(port, "/big")));
         EXPECT_EQ(r.out.size(), big.size());
         EXPECT_TRUE(r.out == big);
-        program_result z = co_await run({"curl", "-sS", "--compressed", "-D", "/dev/stderr", url(port, "/text")});
+        program_result z = co_await run(cmd("curl", "-sS", "--compressed", "-D", "/dev/stderr", url(port, "/text")));
         EXPECT_EQ(z.out, std::string(5000, 'z'));
         EXPECT_NE(z.err.find("Content-Encoding: gzip"), std::string::npos) << z.err;
     });

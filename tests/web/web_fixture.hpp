@@ -87,6 +87,13 @@ inline raw_response parse_response(const std::string& raw, std::size_t at = 0) {
     return r;
 }
 
+/// A command line; a function call, so that no braced list stands inside a
+/// co_await expression (g++ 12 miscompiles an initializer_list's array there).
+template <class... Args>
+std::vector<std::string> cmd(Args&&... args) {
+    return std::vector<std::string>{std::string(std::forward<Args>(args))...};
+}
+
 /// Runs a program off the loop (the server keeps serving meanwhile).
 inline corio::task<program_result> run(std::vector<std::string> argv, std::chrono::milliseconds limit = 30000ms) {
     auto job = [argv, limit] { return run_program(argv, limit); };  // named: g++ 12 and lambdas in co_await
