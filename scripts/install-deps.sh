@@ -21,6 +21,7 @@ CORE_PKGS=(
     zlib1g-dev libbrotli-dev nlohmann-json3-dev  # corio::http: gzip/deflate, br, JSON bodies
     nginx curl           # corio::http's test peers (tests/http/peers) and the checks of them
     chromium             # corio::web: a page served by corio, loaded by a real browser in the tests
+    wrk                  # corio::web: the load test of tests/web (and make bench)
     libpq-dev postgresql-15 postgresql-client-15  # corio::pg: libpq; the server its tests and examples start
     libmariadb-dev mariadb-server mariadb-client  # corio::mysql: Connector/C; the server its tests and examples start
 )

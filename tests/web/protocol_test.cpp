@@ -264,3 +264,19 @@ TEST(web_protocol, a_handler_over_handler_timeout_is_cancelled_and_answered_503)
         EXPECT_TRUE(*exited);
     }, settings);
 }
+
+TEST(web_protocol, wrk_load_gets_no_errors) {
+    if (!corio_http_peers::have_program("wrk")) GTEST_SKIP() << "wrk is not installed (scripts/install-deps.sh)";
+    web::application app = echo_app();
+    serve(app, [](std::uint16_t port) -> corio::task<> {
+        // Bounded in time (2 s) and connections (50); every answer must be a 2xx.
+        program_result r = co_await run(cmd("wrk", "-t1", "-c50", "-d2s", url(port, "/n/7")), 60000ms);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_NE(r.out.find("requests in"), std::string::npos) << r.out;
+        EXPECT_EQ(r.out.find("Socket errors"), std::string::npos) << r.out;
+        EXPECT_EQ(r.out.find("Non-2xx"), std::string::npos) << r.out;
+        // and the server still answers afterwards
+        raw_response after = parse_response(co_await exchange(port, "GET /n/8 HTTP/1.1\r\nConnection: close\r\n\r\n"));
+        EXPECT_EQ(after.body, "n=8");
+    });
+}
