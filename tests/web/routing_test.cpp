@@ -223,3 +223,30 @@ TEST(web_routing, request_state_and_app_state) {
         EXPECT_EQ(r.body, "ada 42");
     });
 }
+
+TEST(web_routing, cookies_are_read_and_set) {
+    web::application app;
+    app.router().add_get("/", [](web::request& req) -> corio::task<web::response> {
+        web::response r = web::response::text(std::string(req.cookies().get("session").value_or("none")) + " " +
+                                              std::string(req.cookies().get("theme").value_or("none")));
+        web::cookie_options o;
+        o.httponly = true;
+        o.max_age = std::chrono::seconds(60);
+        o.samesite = "Lax";
+        r.set_cookie("session", "abc123", o);
+        r.set_cookie("note", "a b;c");  // quoted: a space and ';' cannot go bare
+        r.del_cookie("theme");
+        EXPECT_THROW(r.set_cookie("bad name", "x"), std::invalid_argument);
+        EXPECT_THROW(r.set_cookie("ok", "line\nbreak"), std::invalid_argument);
+        co_return r;
+    });
+    serve(app, [](std::uint16_t port) -> corio::task<> {
+        raw_response r = parse_response(co_await exchange(
+            port, "GET / HTTP/1.1\r\nHost: x\r\nCookie: session=old; theme=\"dark\"\r\nConnection: close\r\n\r\n"));
+        EXPECT_EQ(r.body, "old dark");
+        EXPECT_TRUE(r.header("Set-Cookie: session=abc123; Max-Age=60; Path=/; SameSite=Lax; HttpOnly")) << r.head;
+        EXPECT_TRUE(r.header("Set-Cookie: note=\"a b;c\"; Path=/")) << r.head;
+        EXPECT_NE(r.head.find("Set-Cookie: theme=; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"), std::string::npos)
+            << r.head;
+    });
+}
