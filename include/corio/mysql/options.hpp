@@ -25,37 +25,37 @@ enum class tls_mode {
 /// TLS for the connection (Connector/C's MYSQL_OPT_SSL_* options).
 struct tls_options {
     tls_mode mode = tls_mode::disabled;
-    std::string ca;    // PEM file of trusted CAs (verify_*)
-    std::string cert;  // client certificate (PEM), optional
-    std::string key;   // its private key (PEM), optional
+    std::string ca{};    // PEM file of trusted CAs (verify_*)
+    std::string cert{};  // client certificate (PEM), optional
+    std::string key{};   // its private key (PEM), optional
 };
 
 struct connect_options {
     std::string host = "localhost";  // "localhost" with no unix_socket: the default socket, as libmysql
     std::uint16_t port = 3306;
-    std::string user;
-    std::string password;
-    std::string db;                 // empty: no default database
-    std::string unix_socket;        // non-empty: connect over this socket, not TCP
+    std::string user{};
+    std::string password{};
+    std::string db{};                 // empty: no default database
+    std::string unix_socket{};        // non-empty: connect over this socket, not TCP
     std::string charset = "utf8mb4";
     bool autocommit = false;        // aiomysql's default: a transaction until commit()
     std::chrono::milliseconds connect_timeout{10'000};  // connect, authenticate and the init command
-    tls_options tls;
-    std::string init_command;       // SQL run once after connecting (aiomysql's init_command)
+    tls_options tls{};
+    std::string init_command{};       // SQL run once after connecting (aiomysql's init_command)
 };
 
 struct pool_options {
     std::string host = "localhost";
     std::uint16_t port = 3306;
-    std::string user;
-    std::string password;
-    std::string db;
-    std::string unix_socket;
+    std::string user{};
+    std::string password{};
+    std::string db{};
+    std::string unix_socket{};
     std::string charset = "utf8mb4";
     bool autocommit = false;
     std::chrono::milliseconds connect_timeout{10'000};
-    tls_options tls;
-    std::string init_command;
+    tls_options tls{};
+    std::string init_command{};
     std::size_t minsize = 1;   // opened by create_pool before it returns
     std::size_t maxsize = 10;  // connections open at once (in use + idle)
     /// An idle connection older than this is closed instead of handed out;
