@@ -60,14 +60,13 @@ TEST(mysql_aiomysql, the_example_prints_what_aiomysql_prints) {
         co_await conn.commit();
         auto pool = co_await mysql::create_pool(server().pool_options());
         std::string printed;
-        auto get_data = [&]() -> corio::task<> {
-            co_await corio::with(pool.acquire(), [&](mysql::connection& connection) -> corio::task<> {
-                co_await corio::with(connection.cursor(), [&](mysql::cursor& cursor) -> corio::task<> {
-                    co_await cursor.execute("SELECT some_column FROM some_table;");
-                    printed += mysql::repr(co_await cursor.fetchall()) + "\n";
-                });
-            });
+        // The lambdas are named before their co_await (g++ 12, README).
+        auto query = [&](mysql::cursor& cursor) -> corio::task<> {
+            co_await cursor.execute("SELECT some_column FROM some_table;");
+            printed += mysql::repr(co_await cursor.fetchall()) + "\n";
         };
+        auto use = [&](mysql::connection& connection) -> corio::task<> { co_await corio::with(connection.cursor(), query); };
+        auto get_data = [&]() -> corio::task<> { co_await corio::with(pool.acquire(), use); };
         std::vector<corio::task<>> tasks;
         for (int i = 0; i < 10; ++i) tasks.push_back(get_data());
         co_await corio::gather(std::move(tasks));

@@ -4,7 +4,7 @@
 // release resetting the session, a broken connection replaced,
 // pool_recycle, close/wait_closed/terminate, the pool as an async context
 // manager, a query timeout inside an acquired connection, and a server
-// restart healed (on a private server).
+// restart healed, a query running meanwhile failing (on a private server).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -342,8 +342,24 @@ TEST(mysql_pool, a_server_restart_heals_the_pool) {
         o.maxsize = 3;
         auto pool = co_await mysql::create_pool(o);
         EXPECT_EQ(pool.freesize(), 3u);
+        // A query running while the server goes down fails with operational_error.
+        auto lone = co_await mysql::connect(srv.info().options());
+        std::string failure;
+        auto sleeper = [&]() -> corio::task<> {
+            try {
+                co_await text_of(lone, "SELECT SLEEP(30)");
+            } catch (const mysql::operational_error& e) {
+                failure = e.what();
+            }
+        };
+        auto h = corio::spawn(sleeper());
+        co_await corio::sleep(50ms);
         auto restart = [&]() { srv.restart(); };
         co_await corio::to_thread(restart);
+        co_await h;
+        EXPECT_FALSE(failure.empty());
+        EXPECT_NE(failure.find("mysql::cursor::execute 'SELECT SLEEP(30)'"), std::string::npos) << failure;
+        EXPECT_TRUE(lone.closed());
         // Every idle connection saw the server go: none is handed out.
         for (int i = 0; i < 3; ++i) {
             auto use = [&](mysql::connection& conn) -> corio::task<> {
