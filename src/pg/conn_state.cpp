@@ -175,6 +175,7 @@ std::shared_ptr<request> conn_state::submit(std::string operation, const std::st
     }
     const param_arrays a(params);
     std::string new_key;
+    std::string hit_key;
     bool ok = send_deallocations();
     if (cache_it && options.statement_cache_size > 0) {
         std::string key = cache_key_of(sql, params);
@@ -183,14 +184,15 @@ std::shared_ptr<request> conn_state::submit(std::string operation, const std::st
         if (it != cache.end()) {
             lru.splice(lru.begin(), lru, it->second);
             name = it->second->name;
+            hit_key = key;
         } else {
             if (cache.size() >= options.statement_cache_size) {
-                // Evict the least recently used: DEALLOCATE goes in this Sync
-                // segment, after every query that still uses it.
-                const std::string dealloc = "DEALLOCATE " + lru.back().name;
-                ok = ok && PQsendQueryParams(conn, dealloc.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 1) == 1;
+                // Evict the least recently used: its DEALLOCATE goes after
+                // every query already sent that still uses it.
+                to_deallocate.push_back(lru.back().name);
                 cache.erase(lru.back().key);
                 lru.pop_back();
+                ok = ok && send_deallocations();
             }
             name = "__corio_" + std::to_string(++next_name);
             ok = ok && PQsendPrepare(conn, name.c_str(), sql.c_str(), a.count(), a.types.data()) == 1;
@@ -210,6 +212,7 @@ std::shared_ptr<request> conn_state::submit(std::string operation, const std::st
     }
     auto req = enqueue(std::move(operation));
     req->cache_key = std::move(new_key);
+    req->hit_key = std::move(hit_key);
     return req;
 }
 
@@ -257,10 +260,20 @@ void adapt(param& p, oid target, std::size_t index, const std::string& operation
 }  // namespace
 
 bool conn_state::send_deallocations() {
+    // Each DEALLOCATE is a Sync segment of its own whose result nobody waits
+    // for: in an aborted transaction it fails alone (the statement then stays
+    // on the server under a name never used again) instead of taking the
+    // caller's ROLLBACK down with it.
     bool ok = true;
     for (const std::string& name : to_deallocate) {
         const std::string sql = "DEALLOCATE " + name;
-        ok = ok && PQsendQueryParams(conn, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 1) == 1;
+        ok = ok && PQsendQueryParams(conn, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 1) == 1 &&
+             PQpipelineSync(conn) == 1;
+        if (!ok) break;
+        auto req = std::make_shared<request>();
+        req->operation = "pg::connection: " + sql;
+        req->abandoned = true;
+        pending.push_back(std::move(req));
     }
     to_deallocate.clear();
     return ok;
@@ -312,7 +325,7 @@ task<void> conn_state::flush_wait(std::string operation) {
             co_return;
         }
         try {
-            co_await corio::detail::wait_ready(fd, POLLOUT, "pg::connection: sending");
+            co_await corio::detail::wait_ready(fd, POLLOUT, operation.c_str());
         } catch (const std::system_error& e) {
             break_connection(e.what());
         }
@@ -364,6 +377,18 @@ void conn_state::handle(request& req, PGresult* r) {
                 if (fatal_message.empty()) fatal_message = "the server ended the session";
                 req.error = std::make_exception_ptr(connection_error(req.operation + " " + peer + ": " + fatal_message));
                 req.server_error = true;
+            }
+            // A cached statement whose result type changed (ALTER TABLE since
+            // it was prepared): dropped from the cache; query() prepares it
+            // again once, outside a transaction (asyncpg does the same).
+            const char* code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            if (!req.hit_key.empty() && code != nullptr && std::strcmp(code, "0A000") == 0 && !req.server_error) {
+                if (auto it = cache.find(req.hit_key); it != cache.end()) {
+                    to_deallocate.push_back(it->second->name);
+                    lru.erase(it->second);
+                    cache.erase(it);
+                }
+                req.stale_statement = true;
             }
             // A server error beats the "skipped" marker of an aborted pipeline.
             if (!req.server_error) {
@@ -567,12 +592,17 @@ task<query_result> conn_state::with_command_timeout(std::shared_ptr<request> req
 task<query_result> conn_state::query(std::string operation, std::string sql, encoded_params params, bool cache_it) {
     auto self = shared_from_this();
     co_await wait_turn();
-    if (options.command_timeout) {
+    for (int attempt = 0;; ++attempt) {
         auto req = submit(operation, sql, params, cache_it);
-        co_return co_await with_command_timeout(req);
+        try {
+            if (options.command_timeout) co_return co_await with_command_timeout(req);
+            co_return co_await finish_query(req);
+        } catch (const postgres_error&) {
+            const bool retry = req->stale_statement && attempt == 0 && conn != nullptr && !broken &&
+                               transaction_depth == 0 && PQtransactionStatus(conn) == PQTRANS_IDLE;
+            if (!retry) throw;
+        }
     }
-    auto req = submit(std::move(operation), sql, params, cache_it);
-    co_return co_await finish_query(std::move(req));
 }
 
 task<std::vector<query_result>> conn_state::query_many(std::string operation, std::string sql,

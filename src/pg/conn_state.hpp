@@ -53,6 +53,8 @@ struct result {
 struct request {
     std::string operation;  // "pg::connection::fetch 'SELECT ...'" for messages
     std::string cache_key;  // set when this request sent the Parse of a cached statement
+    std::string hit_key;    // set when it ran a statement already in the cache
+    bool stale_statement = false;  // that statement's result type changed (0A000)
     std::shared_ptr<const result> rows;
     std::string tag;
     std::exception_ptr error;

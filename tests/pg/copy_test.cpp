@@ -33,7 +33,9 @@ TEST(pg_copy, records_to_table_and_back_out) {
         // A query from another task while the COPY runs waits for it.
         auto other = [&c]() -> corio::task<int> { co_return co_await c.fetchval<int>("SELECT 77"); };
         auto h = corio::spawn(other());
-        const std::string tag = co_await c.copy_records_to_table(tbl, rows, std::vector<std::string>{"id", "name", "score", "tags", "note"});
+        // Named first: g++ 12 destroys a braced temporary inside a co_await twice.
+        const std::vector<std::string> columns{"id", "name", "score", "tags", "note"};
+        const std::string tag = co_await c.copy_records_to_table(tbl, rows, columns);
         EXPECT_EQ(tag, "COPY 1000");
         EXPECT_EQ(co_await h, 77);
         EXPECT_EQ(co_await c.fetchval<std::int64_t>("SELECT count(*) FROM " + tbl), 1000);
@@ -72,7 +74,8 @@ TEST(pg_copy, mismatches_and_server_errors) {
         std::string what;
         try {
             std::vector<std::tuple<int, std::string>> rows{{1, "2024-01-01"}};
-            co_await c.copy_records_to_table(tbl, rows, std::vector<std::string>{"id", "d"});
+            const std::vector<std::string> columns{"id", "d"};
+            co_await c.copy_records_to_table(tbl, rows, columns);
         } catch (const pg::interface_error& e) {
             what = e.what();
         }
@@ -81,7 +84,8 @@ TEST(pg_copy, mismatches_and_server_errors) {
         std::vector<std::tuple<std::int64_t>> dup{{1}, {2}, {1}};
         std::string state;
         try {
-            co_await c.copy_records_to_table(tbl, dup, std::vector<std::string>{"id"});
+            const std::vector<std::string> id_only{"id"};
+            co_await c.copy_records_to_table(tbl, dup, id_only);
         } catch (const pg::unique_violation_error& e) {
             state = e.sqlstate();
         }

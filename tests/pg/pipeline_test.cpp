@@ -226,3 +226,38 @@ TEST(pg_pipeline, a_terminated_backend_is_a_connection_error) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(pg_pipeline, a_cached_statement_is_prepared_again_after_alter_table) {
+    auto body = []() -> corio::task<> {
+        pg::connection c = co_await pg::connect(t::dsn());
+        const std::string tbl = t::table("alter");
+        co_await c.execute("DROP TABLE IF EXISTS " + tbl);
+        co_await c.execute("CREATE TABLE " + tbl + " (a int)");
+        co_await c.execute("INSERT INTO " + tbl + " VALUES (1)");
+        const std::string sql = "SELECT * FROM " + tbl;
+        EXPECT_EQ((co_await c.fetch(sql)).at(0).size(), 1u);
+        co_await c.execute("ALTER TABLE " + tbl + " ADD COLUMN b text DEFAULT 'x'");
+        // The server refuses the cached plan (0A000); it is prepared again.
+        auto rows = co_await c.fetch(sql);
+        EXPECT_EQ(rows.at(0).size(), 2u);
+        EXPECT_EQ(rows.at(0).get<std::string>("b"), "x");
+        // Inside a transaction the error comes out (the transaction is aborted).
+        co_await c.execute("ALTER TABLE " + tbl + " ADD COLUMN c int");
+        auto tx_body = [&](pg::transaction&) -> corio::task<> { (void)co_await c.fetch(sql); };
+        std::string state;
+        try {
+            co_await corio::with(c.transaction(), tx_body);
+        } catch (const pg::postgres_error& e) {
+            state = e.sqlstate();
+        }
+        EXPECT_EQ(state, "0A000");
+        EXPECT_EQ((co_await c.fetch(sql)).at(0).size(), 3u);
+        co_await c.execute("DROP TABLE " + tbl);
+        co_await c.close();
+    };
+    corio::run(body());
+}
+
+}  // namespace

@@ -48,7 +48,9 @@ TEST(pg_pool, opens_min_size_and_runs_queries) {
         EXPECT_EQ(rows.size(), 4u);
         auto row = co_await p.fetchrow("SELECT 'a' AS x");
         EXPECT_TRUE(row.has_value());
-        if (row) EXPECT_EQ(row->get<std::string>("x"), "a");
+        if (row) {
+            EXPECT_EQ(row->get<std::string>("x"), "a");
+        }
         auto inside = [&p](pg::connection& c) -> corio::task<> {
             EXPECT_EQ(p.idle(), 2u);
             EXPECT_EQ(co_await c.fetchval<int>("SELECT 5"), 5);

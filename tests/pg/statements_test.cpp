@@ -141,7 +141,9 @@ TEST(pg_statements, listen_yields_notifications_from_another_session) {
         EXPECT_EQ(co_await listener.fetchval<int>("SELECT 5"), 5);
         auto second = co_await corio::wait_for(notes.next(), 5s);
         EXPECT_TRUE(second.has_value());
-        if (second) EXPECT_EQ(second->payload, "two");
+        if (second) {
+            EXPECT_EQ(second->payload, "two");
+        }
         co_await h;
         // Cancelled while waiting: nothing lost, the connection still works.
         bool timed_out = false;

@@ -446,7 +446,7 @@ T decode(const cell& c, const column_ref& col) {
 template <class T>
 template <class U>
 U codec<std::vector<T>>::decode_cell(const cell& e, const column_ref& elem_col) {
-    return decode<U>(e, elem_col);
+    return detail::decode<U>(e, elem_col);  // qualified: the member decode would hide it
 }
 
 /// The C++ name of T for messages.
