@@ -251,6 +251,27 @@ task<> drain_results(connection_state& s, clock::time_point deadline) {
         s.close_now();
 }
 
+task<std::string> first_cell(connection_state& s, std::string sql, const char* operation) {
+    s.check_usable(operation, quote_sql(sql));
+    int ret = 0;
+    int status = mysql_real_query_start(&ret, s.mysql, sql.data(), sql.size());
+    auto cont = [&](int ready) { return mysql_real_query_cont(&ret, s.mysql, ready); };
+    co_await drive(s, status, operation, cont);
+    if (ret != 0) s.fail(operation, quote_sql(sql));
+    MYSQL_RES* res = nullptr;
+    status = mysql_store_result_start(&res, s.mysql);
+    auto store = [&](int ready) { return mysql_store_result_cont(&res, s.mysql, ready); };
+    co_await drive(s, status, operation, store);
+    if (res == nullptr) s.fail(operation, quote_sql(sql));
+    std::string out;
+    if (MYSQL_ROW row = mysql_fetch_row(res); row != nullptr && row[0] != nullptr) {
+        const unsigned long* lengths = mysql_fetch_lengths(res);
+        out.assign(row[0], lengths[0]);
+    }
+    mysql_free_result(res);
+    co_return out;
+}
+
 task<> simple_query(connection_state& s, std::string sql, const char* operation) {
     s.check_usable(operation, quote_sql(sql));
     int ret = 0;

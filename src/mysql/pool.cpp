@@ -2,9 +2,11 @@
 // connection in use; it gives the fairness and the cancel safety), the idle
 // connections (most recently released last), and the session reset on
 // release (mysql_reset_connection_start, Connector/C's non-blocking
-// COM_RESET_CONNECTION, then the pool's charset and autocommit again).
+// COM_RESET_CONNECTION, then the pool's charset and autocommit again where
+// the reset changed them).
 #include <poll.h>
 
+#include <cctype>
 #include <set>
 #include <string>
 #include <utility>
@@ -38,6 +40,7 @@ struct pool_state {
     std::vector<idle_connection> idle;
     std::set<connection_state*> in_use;
     std::size_t opening = 0;
+    int reset_keeps_charset = -1;  // unknown until the first reset asks the server
     bool closing = false;
     corio::event closed;
 
@@ -72,19 +75,34 @@ struct pool_state {
 
 // Back to a fresh session: COM_RESET_CONNECTION rolls back, drops temporary
 // tables, user variables, locks and prepared statements, and restores the
-// server's session defaults; then the pool's own settings again.
-task<> reset_session(connection_state& s, const connect_options& o) {
+// server's session defaults; then the pool's own settings again, each only
+// when the reset did not leave it so: autocommit is in the reset's status
+// flags; whether this server keeps the charset across a reset (MariaDB
+// 10.11 does) is asked once per pool.
+task<> reset_session(connection_state& s, const connect_options& o, int& keeps_charset) {
+    constexpr const char* operation = "mysql::pool: resetting a released connection";
     auto guard = co_await s.busy.scoped();
-    s.check_usable("mysql::pool: resetting a released connection", s.where);
+    s.check_usable(operation, s.where);
     s.drop_statements();
     int ret = 0;
     int status = mysql_reset_connection_start(&ret, s.mysql);
     auto cont = [&](int ready) { return mysql_reset_connection_cont(&ret, s.mysql, ready); };
-    co_await drive(s, status, "mysql::pool: resetting a released connection", cont);
-    if (ret != 0) s.fail("mysql::pool: resetting a released connection", s.where);
+    co_await drive(s, status, operation, cont);
+    if (ret != 0) s.fail(operation, s.where);
     s.transaction_depth = 0;
-    std::string sql = "SET NAMES " + o.charset + ", autocommit=" + (o.autocommit ? "1" : "0");
-    co_await simple_query(s, std::move(sql), "mysql::pool: resetting a released connection");
+    unsigned int server_status = 0;
+    mariadb_get_infov(s.mysql, MARIADB_CONNECTION_SERVER_STATUS, &server_status);
+    const bool autocommit_ok = ((server_status & SERVER_STATUS_AUTOCOMMIT) != 0) == o.autocommit;
+    if (keeps_charset < 0) {
+        const std::string check = "SELECT @@character_set_client = '" + o.charset + "' AND @@character_set_connection = '" +
+                                  o.charset + "' AND @@character_set_results = '" + o.charset + "'";
+        keeps_charset = co_await first_cell(s, check, operation) == "1" ? 1 : 0;
+    }
+    const std::string autocommit = std::string("autocommit=") + (o.autocommit ? "1" : "0");
+    if (keeps_charset == 0)
+        co_await simple_query(s, "SET NAMES " + o.charset + ", " + autocommit, operation);
+    else if (!autocommit_ok)
+        co_await simple_query(s, "SET " + autocommit, operation);
     if (!o.init_command.empty()) co_await simple_query(s, o.init_command, "mysql::pool: init_command");
     s.reset_needed = false;
 }
@@ -158,7 +176,7 @@ task<> pool::acquire_manager::aexit(std::exception_ptr) {
     std::exception_ptr cancelled;
     if (keep && (s.reset_needed || c->in_transaction())) {
         try {
-            co_await detail::reset_session(s, p->connection_options);
+            co_await detail::reset_session(s, p->connection_options, p->reset_keeps_charset);
         } catch (...) {
             keep = false;
             if (corio::is_cancellation(std::current_exception())) cancelled = std::current_exception();
@@ -214,6 +232,9 @@ task<pool> create_pool(pool_options options) {
     if (options.minsize > options.maxsize)
         throw std::invalid_argument("mysql::create_pool: minsize " + std::to_string(options.minsize) +
                                     " is larger than maxsize " + std::to_string(options.maxsize));
+    for (char c : options.charset)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
+            throw std::invalid_argument("mysql::create_pool: charset '" + options.charset + "' is not a character set name");
     auto state = std::make_shared<pool_state>(std::move(options));
     for (std::size_t i = 0; i < state->options.minsize; ++i) {
         connection c = co_await connect(state->connection_options);

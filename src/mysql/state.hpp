@@ -102,6 +102,9 @@ task<int> wait_status(connection_state& s, int status, const char* operation, st
 /// A statement without parameters or rows (BEGIN, SAVEPOINT, SET ...); the caller holds `busy`.
 task<> simple_query(connection_state& s, std::string sql, const char* operation);
 
+/// The first row's first cell of a query, as text ("" for none or NULL); the caller holds `busy`.
+task<std::string> first_cell(connection_state& s, std::string sql, const char* operation);
+
 /// KILL QUERY <thread id> from a fresh connection with the same options;
 /// failures are ignored (bounded by drain_bound).
 task<> kill_query(const connect_options& options, std::uint64_t thread_id);

@@ -155,6 +155,7 @@ TEST(mysql_pool, release_rolls_back_and_resets_the_session) {
         auto dirty = [&](mysql::connection& conn) -> corio::task<> {
             first_id = conn.thread_id();
             co_await text_of(conn, "SET @leftover = 'x'");
+            co_await text_of(conn, "SET NAMES latin1");
             co_await text_of(conn, "CREATE TEMPORARY TABLE pool_tmp (id INT) ENGINE=InnoDB");
             co_await text_of(conn, "INSERT INTO pool_tmp VALUES (1)");
             co_await conn.autocommit(true);
@@ -169,6 +170,7 @@ TEST(mysql_pool, release_rolls_back_and_resets_the_session) {
             EXPECT_EQ(co_await text_of(conn, "SELECT @leftover"), "NULL");
             EXPECT_EQ(co_await text_of(conn, "SELECT IF(@@autocommit, '1', '0')"), "0");
             EXPECT_EQ(co_await text_of(conn, "SELECT @@character_set_client"), "utf8mb4");
+            EXPECT_EQ(co_await text_of(conn, "SELECT @@character_set_results"), "utf8mb4");
             bool gone = false;
             try {
                 co_await text_of(conn, "SELECT COUNT(*) FROM pool_tmp");
@@ -177,6 +179,9 @@ TEST(mysql_pool, release_rolls_back_and_resets_the_session) {
             }
             EXPECT_TRUE(gone);
         };
+        co_await corio::with(pool.acquire(), check);
+        // Again, now that the pool knows how this server resets (no charset question asked).
+        co_await corio::with(pool.acquire(), dirty);
         co_await corio::with(pool.acquire(), check);
         pool.close();
         co_await pool.wait_closed();
