@@ -454,6 +454,16 @@ void conn_state::process() {
         }
         if (front->done) {
             pending.pop_front();
+            if (front->break_on_error && front->error) {
+                std::string why = "the session reset failed";
+                try {
+                    std::rethrow_exception(front->error);
+                } catch (const std::exception& e) {
+                    why += std::string(": ") + e.what();
+                }
+                break_connection(why);
+                return;
+            }
             if (front->error && PQstatus(conn) == CONNECTION_BAD) {
                 // A FATAL from the server (pg_terminate_backend): the session is gone.
                 break_connection(trim(PQerrorMessage(conn)));

@@ -62,6 +62,7 @@ struct request {
     bool got_any = false;    // a result of it has arrived (the server ran it)
     bool done = false;       // its PGRES_PIPELINE_SYNC has arrived (or the connection broke)
     bool abandoned = false;  // its owner was cancelled: discard its results
+    bool break_on_error = false;  // a pool's session reset: failing breaks the connection
     corio::event ready;      // done, or its owner became the driver
 };
 

@@ -185,7 +185,28 @@ task<void> pool_state::give_back(connection c) {
     auto s = c.state().shared_from_this();
     std::erase_if(lent, [&](const std::weak_ptr<conn_state>& w) { return w.expired() || w.lock() == s; });
     bool keep = s->usable() && !closing && (options.max_queries == 0 || s->uses < options.max_queries);
-    if (keep) {
+    if (keep && s->pending.empty() && s->transaction_depth == 0 && PQtransactionStatus(s->conn) == PQTRANS_IDLE &&
+        s->listeners.empty() && !s->copying) {
+        // The common case (no transaction open, nothing in flight): the reset
+        // is sent now and not waited for. The next user's queries queue
+        // behind it in the pipeline, so the session is reset before any of
+        // them runs, without a round trip of its own; a reset that fails
+        // breaks the connection (its next user gets connection_error and the
+        // pool replaces it) rather than hand out a session in an unknown state.
+        bool sent = true;
+        try {
+            for (const char* sql : {"SELECT pg_advisory_unlock_all()", "CLOSE ALL", "UNLISTEN *", "RESET ALL"}) {
+                auto req = s->submit(describe("pg::pool::release", sql), sql, encoded_params(), true);
+                req->abandoned = true;
+                req->break_on_error = true;
+                if (s->driver == req.get()) s->driver = nullptr;
+            }
+        } catch (const std::exception&) {
+            sent = false;
+        }
+        if (sent) co_await s->flush("pg::pool::release");
+        keep = sent && s->usable() && !closing;
+    } else if (keep) {
         bool failed = false;
         try {
             co_await corio::wait_for(reset_session(s, c.in_transaction()), reset_bound);

@@ -206,6 +206,39 @@ TEST(pg_pool, release_resets_the_session) {
     corio::run(body());
 }
 
+TEST(pg_pool, release_without_a_transaction_resets_before_the_next_user_runs) {
+    auto body = []() -> corio::task<> {
+        pg::pool p = co_await pg::create_pool(options(1, 1));
+        int pid = 0;
+        // No transaction left open: the reset is pipelined ahead of the next
+        // user's first query rather than waited for at release.
+        auto dirty = [&pid](pg::connection& c) -> corio::task<> {
+            pid = c.backend_pid();
+            co_await c.execute("SET application_name = 'dirty2'");
+            co_await c.execute("SET statement_timeout = 1234");
+            co_await c.execute("LISTEN corio_channel2");
+            co_await c.execute("SELECT pg_advisory_lock(4343)");
+        };
+        co_await corio::with(p.acquire(), dirty);
+        EXPECT_EQ(p.idle(), 1u);
+        auto check = [pid](pg::connection& c) -> corio::task<> {
+            EXPECT_EQ(c.backend_pid(), pid);
+            EXPECT_EQ(co_await c.fetchval<std::string>("SELECT current_setting('application_name')"), "");
+            EXPECT_EQ(co_await c.fetchval<std::string>("SELECT current_setting('statement_timeout')"), "0");
+            EXPECT_EQ(co_await c.fetchval<std::int64_t>("SELECT count(*) FROM pg_listening_channels()"), 0);
+            EXPECT_EQ(co_await c.fetchval<std::int64_t>(
+                          "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"),
+                      0);
+        };
+        co_await corio::with(p.acquire(), check);
+        // The pool's own calls go through the same release.
+        co_await p.execute("SET application_name = 'dirty3'");
+        EXPECT_EQ(co_await p.fetchval<std::string>("SELECT current_setting('application_name')"), "");
+        co_await p.close();
+    };
+    corio::run(body());
+}
+
 TEST(pg_pool, terminated_connections_are_replaced) {
     auto body = []() -> corio::task<> {
         pg::pool p = co_await pg::create_pool(options(1, 1));

@@ -11,11 +11,14 @@
 // connection goes to the oldest waiter. Cancel safety: a waiter cancelled (or
 // timed out: timeout_error) while queued takes nothing; one granted and
 // cancelled before it ran passes the grant on; a connect cancelled half-way
-// frees its slot. Release resets the session in one pipelined round trip
-// (ROLLBACK when a transaction is open, pg_advisory_unlock_all(), CLOSE ALL,
-// UNLISTEN *, RESET ALL); a connection that broke, failed to reset or served
-// max_queries acquires is closed instead and a new one is opened on a later
-// acquire. An idle connection whose server went away (a restart) or that
+// frees its slot. Release resets the session (pg_advisory_unlock_all(),
+// CLOSE ALL, UNLISTEN *, RESET ALL, after a ROLLBACK when a transaction is
+// open). With no transaction open and nothing in flight, the reset is sent
+// and not waited for: the next user's queries are pipelined behind it, so it
+// costs no round trip (a reset that fails then breaks the connection, which
+// is replaced); otherwise release waits for it (5 s bound). A connection
+// that broke, failed to reset or served max_queries acquires is closed
+// instead and a new one is opened on a later acquire. An idle connection whose server went away (a restart) or that
 // was idle longer than max_inactive_connection_lifetime is closed when an
 // acquire meets it, never handed out: a server restart heals the pool.
 // close() refuses new acquires, waits for the acquired connections to come
