@@ -141,20 +141,6 @@ request_head build_head(session_state& s, const std::string& method, const url& 
     return head;
 }
 
-// Awaits `op` within `bound`: past it, corio::timeout_error naming the bound.
-template <class A>
-task<corio::detail::await_result_t<A>> within(A op, wait_bound bound, std::string what) {
-    using T = corio::detail::await_result_t<A>;
-    if (!bound.at) co_return co_await std::move(op);
-    try {
-        auto body = [&](timeout_scope&) -> task<T> { co_return co_await std::move(op); };
-        co_return co_await corio::with(corio::timeout_at(bound.at), body);
-    } catch (const corio::timeout_error&) {
-        throw corio::timeout_error(what + ": " + bound.which + " timeout (" + std::to_string(bound.value.count()) +
-                                   " ms) passed");
-    }
-}
-
 bool certificate_failure(const std::string& what) {
     return what.find("certificate verify failed") != std::string::npos ||
            what.find("certificate") != std::string::npos;
@@ -253,7 +239,7 @@ task<response> request_runner::exchange(std::shared_ptr<session_state> s, std::s
                 const std::size_t held = state->raw.size();
                 std::size_t n = 0;
                 try {
-                    n = co_await read_within(conn, state->raw.space(16 * 1024),
+                    n = co_await within(conn.read_some(state->raw.space(16 * 1024)),
                                              nearest(total_at, t.total, t.sock_read, "sock_read"), what, {});
                 } catch (const std::system_error&) {
                     if (may_retry && held == 0 && !state->parser.got_some()) {

@@ -22,6 +22,9 @@
 #include <corio/http/response.hpp>
 #include <corio/http/url.hpp>
 #include <corio/task.hpp>
+#include <corio/time/timeout.hpp>
+#include <corio/context/with.hpp>
+#include <corio/detail/awaitable_traits.hpp>
 
 #include "read_area.hpp"
 
@@ -53,11 +56,24 @@ struct wait_bound {
 wait_bound nearest(std::optional<clock::time_point> total_at, std::optional<std::chrono::milliseconds> total,
                    std::optional<std::chrono::milliseconds> step, const char* step_name);
 
-// Reads into `into` within `bound`; past it, corio::timeout_error
-// "<method> <url>: <which> timeout (<value> ms) passed" (the text is built
-// only then: this runs for every read).
-task<std::size_t> read_within(stream& conn, std::span<std::byte> into, wait_bound bound, std::string_view method,
-                              std::string_view url);
+// The timeout_error of a wait that passed `bound`: "<what> <url>: <which>
+// timeout (<value> ms) passed" (made only then: waits are on every read).
+[[noreturn]] void throw_bound_passed(const wait_bound& bound, std::string_view what, std::string_view url);
+
+// Awaits `op` within `bound` (no bound: as it is); past it, the timeout_error
+// above. `what` and `url` are read only after a timeout and must outlive the wait.
+template <class A>
+task<corio::detail::await_result_t<A>> within(A op, wait_bound bound, std::string_view what,
+                                              std::string_view url = std::string_view()) {
+    using T = corio::detail::await_result_t<A>;
+    if (!bound.at) co_return co_await std::move(op);
+    try {
+        auto body = [&](timeout_scope&) -> task<T> { co_return co_await std::move(op); };
+        co_return co_await corio::with(corio::timeout_at(bound.at), body);
+    } catch (const corio::timeout_error&) {
+        throw_bound_passed(bound, what, url);
+    }
+}
 
 struct response_state {
     std::shared_ptr<session_state> session;

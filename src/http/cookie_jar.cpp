@@ -14,8 +14,6 @@ namespace {
 
 using detail::trim_ows;
 
-std::string lower(std::string_view s) { return detail::lower_ascii(s); }
-std::string_view trim(std::string_view s) { return trim_ows(s); }
 
 bool is_ip_literal(std::string_view host) {
     if (host.find(':') != std::string_view::npos) return true;  // IPv6
@@ -111,7 +109,7 @@ std::optional<std::chrono::system_clock::time_point> parse_cookie_date(std::stri
         if (!have_month && token.size() >= 3) {
             static constexpr std::string_view months[] = {"jan", "feb", "mar", "apr", "may", "jun",
                                                            "jul", "aug", "sep", "oct", "nov", "dec"};
-            const std::string prefix = lower(token.substr(0, 3));
+            const std::string prefix = detail::lower_ascii(token.substr(0, 3));
             auto it = std::find(std::begin(months), std::end(months), prefix);
             if (it != std::end(months)) {
                 have_month = true;
@@ -141,7 +139,7 @@ std::optional<std::chrono::system_clock::time_point> parse_cookie_date(std::stri
 
 bool cookie_jar::update(std::string_view set_cookie, std::string_view host_in, std::string_view request_path,
                         bool secure, time_point now) {
-    const std::string host = lower(host_in);
+    const std::string host = detail::lower_ascii(host_in);
     // Section 5.2: name=value, then attributes separated by ';'.
     std::string_view pair = set_cookie.substr(0, set_cookie.find(';'));
     std::string_view attributes =
@@ -149,8 +147,8 @@ bool cookie_jar::update(std::string_view set_cookie, std::string_view host_in, s
     const std::size_t eq = pair.find('=');
     if (eq == std::string_view::npos) return false;
     cookie c;
-    c.name = std::string(trim(pair.substr(0, eq)));
-    c.value = std::string(trim(pair.substr(eq + 1)));
+    c.name = std::string(trim_ows(pair.substr(0, eq)));
+    c.value = std::string(trim_ows(pair.substr(eq + 1)));
     if (c.name.empty()) return false;
     // Control characters in a name or value would end up in our Cookie header.
     for (char ch : c.name + c.value)
@@ -164,8 +162,8 @@ bool cookie_jar::update(std::string_view set_cookie, std::string_view host_in, s
         std::string_view av = attributes.substr(0, attributes.find(';'));
         attributes = av.size() < attributes.size() ? attributes.substr(av.size() + 1) : std::string_view();
         const std::size_t aeq = av.find('=');
-        const std::string_view key = trim(av.substr(0, aeq));
-        const std::string_view val = aeq == std::string_view::npos ? std::string_view() : trim(av.substr(aeq + 1));
+        const std::string_view key = trim_ows(av.substr(0, aeq));
+        const std::string_view val = aeq == std::string_view::npos ? std::string_view() : trim_ows(av.substr(aeq + 1));
         if (iequals(key, "expires")) {
             if (auto t = parse_cookie_date(val)) expires_attr = t;
         } else if (iequals(key, "max-age")) {
@@ -178,7 +176,7 @@ bool cookie_jar::update(std::string_view set_cookie, std::string_view host_in, s
         } else if (iequals(key, "domain")) {
             std::string_view d = val;
             if (!d.empty() && d.front() == '.') d.remove_prefix(1);
-            domain_attr = lower(d);
+            domain_attr = detail::lower_ascii(d);
         } else if (iequals(key, "path")) {
             path_attr = (!val.empty() && val.front() == '/') ? std::string(val) : std::string();
         } else if (iequals(key, "secure")) {
@@ -234,7 +232,7 @@ void cookie_jar::evict(const std::string& domain) {
 }
 
 std::string cookie_jar::header_for(std::string_view host_in, std::string_view path, bool secure, time_point now) const {
-    const std::string host = lower(host_in);
+    const std::string host = detail::lower_ascii(host_in);
     std::vector<const cookie*> matched;
     for (const cookie& c : cookies_) {
         if (c.expires && *c.expires <= now) continue;

@@ -24,8 +24,6 @@ namespace {
 constexpr std::size_t read_chunk = 64 * 1024;
 constexpr std::size_t max_line = 64 * 1024;
 
-std::string lower(std::string_view s) { return lower_ascii(s); }
-std::string_view trim(std::string_view s) { return trim_ows(s); }
 
 }  // namespace
 
@@ -40,18 +38,11 @@ wait_bound nearest(std::optional<clock::time_point> total_at, std::optional<std:
     return b;
 }
 
-task<std::size_t> read_within(stream& conn, std::span<std::byte> into, wait_bound bound, std::string_view method,
-                              std::string_view url) {
-    if (!bound.at) co_return co_await conn.read_some(into);
-    try {
-        auto body = [&](timeout_scope&) -> task<std::size_t> { co_return co_await conn.read_some(into); };
-        co_return co_await corio::with(corio::timeout_at(bound.at), body);
-    } catch (const corio::timeout_error&) {
-        std::string what(method);
-        if (!url.empty()) (what += ' ') += url;
-        throw corio::timeout_error(what + ": " + bound.which + " timeout (" + std::to_string(bound.value.count()) +
-                                   " ms) passed");
-    }
+void throw_bound_passed(const wait_bound& bound, std::string_view what, std::string_view url) {
+    std::string text(what);
+    if (!url.empty()) (text += ' ') += url;
+    throw corio::timeout_error(text + ": " + bound.which + " timeout (" + std::to_string(bound.value.count()) +
+                               " ms) passed");
 }
 
 std::string response_state::take(std::size_t n) {
@@ -113,7 +104,7 @@ task<bool> response_state::fill() {
                 break;
             }
             const auto bound = nearest(total_at, total, sock_read, "sock_read");
-            const std::size_t n = co_await read_within(lease.connection(), raw.space(read_chunk), bound, method, url_text);
+            const std::size_t n = co_await within(lease.connection().read_some(raw.space(read_chunk)), bound, method, url_text);
             raw.commit(n);
             if (n == 0) {
                 if (!parser.finish_on_eof())
@@ -246,7 +237,7 @@ std::string response::describe() const { return state_->describe(); }
 std::string response::content_type() const {
     auto v = state_->head.headers.get("Content-Type");
     if (!v) return "application/octet-stream";
-    return detail::lower(detail::trim(v->substr(0, v->find(';'))));
+    return detail::lower_ascii(detail::trim_ows(v->substr(0, v->find(';'))));
 }
 
 std::optional<std::string> response::charset() const {
@@ -257,12 +248,12 @@ std::optional<std::string> response::charset() const {
         const std::size_t semi = rest.find(';');
         if (semi == std::string_view::npos) return std::nullopt;
         rest.remove_prefix(semi + 1);
-        std::string_view param = detail::trim(rest.substr(0, rest.find(';')));
+        std::string_view param = detail::trim_ows(rest.substr(0, rest.find(';')));
         const std::size_t eq = param.find('=');
-        if (eq != std::string_view::npos && iequals(detail::trim(param.substr(0, eq)), "charset")) {
-            std::string_view value = detail::trim(param.substr(eq + 1));
+        if (eq != std::string_view::npos && iequals(detail::trim_ows(param.substr(0, eq)), "charset")) {
+            std::string_view value = detail::trim_ows(param.substr(eq + 1));
             if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
-            return detail::lower(value);
+            return detail::lower_ascii(value);
         }
     }
 }
