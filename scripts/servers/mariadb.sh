@@ -5,7 +5,8 @@
 # (root and corio with passwords, mysql_native_password), database testdb.
 # `start` prints KEY=VALUE lines on stdout (also written to DIR/env):
 #   CORIO_MYSQL_HOST, CORIO_MYSQL_PORT, CORIO_MYSQL_USER, CORIO_MYSQL_PASSWORD,
-#   CORIO_MYSQL_DB, CORIO_MYSQL_SOCKET (and CORIO_MYSQL_ROOT_PASSWORD).
+#   CORIO_MYSQL_DB, CORIO_MYSQL_SOCKET (and CORIO_MYSQL_ROOT_PASSWORD, and
+#   CORIO_MYSQL_TLS_CA: the CA of the server's certificate for 127.0.0.1).
 # `stop` stops the server by the PID in DIR/mariadbd.pid and removes DIR.
 # `restart` stops the server of DIR and starts it again on the same port and
 # data (the tests of a pool healing after a restart use a private DIR).
@@ -62,6 +63,17 @@ fi
 dir=$(cd "$dir" && pwd)
 
 if [[ "$action" == start ]]; then
+# A CA and a server certificate for 127.0.0.1 and localhost, so that TLS can
+# be tested (clients that do not ask for TLS do not get it).
+if ! (cd "$dir" && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=corio test CA" \
+        -keyout ca-key.pem -out ca.pem \
+    && openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server-key.pem -out server.csr \
+    && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext \
+    && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+        -extfile san.ext -out server-cert.pem) >"$dir/tls.log" 2>&1; then
+    cat "$dir/tls.log" >&2
+    exit 1
+fi
 log "initializing $dir/data"
 if ! mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=normal \
     --skip-test-db --skip-name-resolve --user="$(whoami)" >"$dir/install.log" 2>&1; then
@@ -81,6 +93,7 @@ launch() {
         --innodb-flush-log-at-trx-commit=0 --skip-name-resolve --max-connections=500 \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
         --lock-wait-timeout=20 --innodb-lock-wait-timeout=10 \
+        --ssl-ca="$dir/ca.pem" --ssl-cert="$dir/server-cert.pem" --ssl-key="$dir/server-key.pem" \
         --log-error="$dir/log" </dev/null >>"$dir/log" 2>&1 &
     local launcher=$!
     echo "$launcher" >"$dir/launcher.pid"
@@ -150,7 +163,8 @@ CORIO_MYSQL_USER=$user
 CORIO_MYSQL_PASSWORD=$password
 CORIO_MYSQL_DB=testdb
 CORIO_MYSQL_SOCKET=$dir/mysqld.sock
-CORIO_MYSQL_ROOT_PASSWORD=$root_password"
+CORIO_MYSQL_ROOT_PASSWORD=$root_password
+CORIO_MYSQL_TLS_CA=$dir/ca.pem"
 echo "$env_lines" >"$dir/env"
 echo "$env_lines"
 log "ready on 127.0.0.1:$port and $dir/mysqld.sock"

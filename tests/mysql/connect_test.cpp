@@ -1,8 +1,9 @@
 // corio::mysql::connect against a real MariaDB server: TCP and Unix socket,
-// the session aiomysql's defaults give (utf8mb4, autocommit off), and every
-// way connecting fails (wrong password, unknown database, nothing listening,
-// a server that never answers, TLS the server does not have, a cancelled
-// connect), each an operational_error naming host and port, never the password.
+// the session aiomysql's defaults give (utf8mb4, autocommit off), TLS when
+// asked for (required, verify_identity), and every way connecting fails
+// (wrong password, unknown database, nothing listening, a server that never
+// answers, a certificate the given CA did not sign, a cancelled connect),
+// each an operational_error naming host and port, never the password.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 
 #include <corio/corio.hpp>
@@ -200,20 +202,51 @@ TEST(mysql_connect, a_connect_cancelled_by_a_timeout_ends_at_once) {
     corio::run(body(silent.port));
 }
 
-TEST(mysql_connect, tls_required_against_a_server_without_tls_fails) {
+TEST(mysql_connect, tls_modes_against_a_server_with_a_certificate) {
+    if (server().tls_ca.empty()) GTEST_SKIP() << "the server script gave no CORIO_MYSQL_TLS_CA";
     auto body = []() -> corio::task<> {
+        auto cipher = [](mysql::connection& conn) -> corio::task<std::string> {
+            std::string out;
+            auto read = [&](mysql::cursor& cur) -> corio::task<> {
+                co_await cur.execute("SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
+                                     "WHERE VARIABLE_NAME = 'SSL_CIPHER'");
+                auto r = co_await cur.fetchone();
+                if (r) out = r->get<std::string>(0);
+            };
+            co_await corio::with(conn.cursor(), read);
+            co_return out;
+        };
         auto o = server().options();
+        {
+            auto plain = co_await mysql::connect(o);
+            EXPECT_EQ(co_await cipher(plain), "");  // TLS only when asked for
+        }
+        o.tls.mode = mysql::tls_mode::preferred;
+        {
+            auto conn = co_await mysql::connect(o);
+            EXPECT_NE(co_await cipher(conn), "");  // offered, so taken
+        }
         o.tls.mode = mysql::tls_mode::required;
+        {
+            auto conn = co_await mysql::connect(o);
+            EXPECT_NE(co_await cipher(conn), "");
+        }
+        o.tls.mode = mysql::tls_mode::verify_identity;
+        o.tls.ca = server().tls_ca;
+        {
+            auto conn = co_await mysql::connect(o);
+            EXPECT_NE(co_await cipher(conn), "");
+        }
+        // A CA that did not sign the server's certificate: verification fails.
+        o.tls.mode = mysql::tls_mode::verify_ca;
+        o.tls.ca = std::filesystem::path(server().tls_ca).parent_path() / "server-cert.pem";
         try {
             auto conn = co_await mysql::connect(o);
-            ADD_FAILURE() << "TLS was required and the server has none, yet it connected";
+            ADD_FAILURE() << "verified a certificate against a CA that did not sign it";
         } catch (const mysql::operational_error& e) {
             EXPECT_EQ(e.code(), 2026u) << e.what();  // CR_SSL_CONNECTION_ERROR
+            EXPECT_NE(std::string(e.what()).find("mysql::connect 127.0.0.1:"), std::string::npos) << e.what();
         }
-        // preferred falls back to plain TCP.
-        o.tls.mode = mysql::tls_mode::preferred;
-        auto conn = co_await mysql::connect(o);
-        co_await conn.ping();
     };
     corio::run(body());
 }

@@ -52,7 +52,7 @@ inline std::string run_script(const std::string& action, const std::string& dir)
 struct server_info {
     std::string host;
     std::uint16_t port = 0;
-    std::string user, password, db, socket, root_password;
+    std::string user, password, db, socket, root_password, tls_ca;
 
     static server_info from(const std::map<std::string, std::string>& env) {
         server_info s;
@@ -63,6 +63,7 @@ struct server_info {
         s.db = env.at("CORIO_MYSQL_DB");
         s.socket = env.at("CORIO_MYSQL_SOCKET");
         s.root_password = env.at("CORIO_MYSQL_ROOT_PASSWORD");
+        if (auto it = env.find("CORIO_MYSQL_TLS_CA"); it != env.end()) s.tls_ca = it->second;
         return s;
     }
     corio::mysql::connect_options options() const {
