@@ -19,7 +19,9 @@
 // Rows: execute() reads the whole result into memory (aiomysql's Cursor);
 // fetchone/fetchmany/fetchall and next() (the async iterator) hand them out.
 // stream() gives the rows of a query one at a time as the server sends them
-// (aiomysql's SSCursor), holding only one in memory.
+// (aiomysql's SSCursor), holding only one in memory; it always uses a
+// prepared statement (the binary protocol's row-by-row fetch), so the
+// statement must be one the server can prepare.
 // One statement runs at a time on a connection; a second waits its turn
 // (FIFO). Cancellation (a scope, a timeout) of a statement the server is
 // running kills it on the server (KILL QUERY from a fresh connection) and
@@ -68,11 +70,13 @@ public:
     }
     task<std::uint64_t> execute_values(std::string sql, std::vector<value> args);
 
-    /// Runs `sql` once per element of `rows` (each a std::tuple, or a
-    /// std::vector<value>), all on one prepared statement, in one
-    /// transaction's worth of round trips; an INSERT ... VALUES (%s, ...) is
-    /// sent as multi-row INSERTs of up to 1000 rows each (as PyMySQL).
-    /// Gives the total affected rows.
+    /// Runs `sql` for every element of `rows` (each a std::tuple, or a
+    /// std::vector<value>): an INSERT ... VALUES (%s, ...) whose row tuple
+    /// ends the statement goes as multi-row INSERTs of up to 1000 rows (and
+    /// at most 65 535 placeholders) each, as PyMySQL batches; any other
+    /// statement is executed once per row on one prepared statement. Every
+    /// row's argument count is checked before anything is sent. Gives the
+    /// total affected rows; lastrowid() is the first id of the first batch.
     template <class Rows>
     task<std::uint64_t> executemany(std::string sql, Rows rows) {
         std::vector<std::vector<value>> all;

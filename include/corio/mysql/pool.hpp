@@ -17,10 +17,11 @@
 // corio::timeout_error) takes nothing; one granted and cancelled before it
 // runs passes the grant on. Release (the aexit) rolls back an open
 // transaction and resets the session (mysql_reset_connection: user
-// variables, temporary tables, locks, session settings; then the pool's
-// charset and autocommit again); a connection that broke, was closed, or
-// failed to reset is closed and its place freed for a new one, which is how
-// a server restart heals the pool.
+// variables, temporary tables, locks, prepared statements, session
+// settings; then the pool's autocommit and charset again where the reset
+// changed them) unless it ran nothing since its last reset; a connection
+// that broke, was closed, or failed to reset is closed and its place freed
+// for a new one, which is how a server restart heals the pool.
 // close() (plain) refuses new acquires and closes the idle connections;
 // the ones in use close when released; wait_closed() waits for that.
 // terminate() is close() that also marks the connections in use to be
