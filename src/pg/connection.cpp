@@ -201,7 +201,9 @@ task<void> connection::close() {
     co_await s->close();
 }
 
-bool connection::is_closed() const noexcept { return !state_ || state_->conn == nullptr || state_->closing; }
+bool connection::is_closed() const noexcept {
+    return !state_ || state_->conn == nullptr || state_->closing || state_->broken;
+}
 
 bool connection::in_transaction() const noexcept {
     if (!state_ || state_->conn == nullptr) return false;

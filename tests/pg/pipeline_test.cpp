@@ -87,10 +87,12 @@ TEST(pg_pipeline, one_failure_leaves_the_others_alone) {
 TEST(pg_pipeline, cancelled_mid_flight_then_reused) {
     auto body = []() -> corio::task<> {
         pg::connection c = co_await pg::connect(t::dsn());
+        // Its own text: other tests on the shared server sleep too.
+        const std::string sleep_sql = "SELECT pg_sleep(30) -- mid_flight " + t::table("q");
         const auto start = std::chrono::steady_clock::now();
         bool timed_out = false;
         try {
-            co_await corio::wait_for(c.execute("SELECT pg_sleep(30)"), 200ms);
+            co_await corio::wait_for(c.execute(sleep_sql), 200ms);
         } catch (const corio::timeout_error&) {
             timed_out = true;
         }
@@ -101,7 +103,7 @@ TEST(pg_pipeline, cancelled_mid_flight_then_reused) {
         EXPECT_EQ(co_await c.fetchval<int>("SELECT 42"), 42);
         // The server is idle again (not still sleeping for us).
         EXPECT_EQ(co_await c.fetchval<std::int64_t>(
-                      "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'"),
+                      "SELECT count(*) FROM pg_stat_activity WHERE query = $1 AND state = 'active'", sleep_sql),
                   0);
         co_await c.close();
     };
@@ -211,6 +213,7 @@ TEST(pg_pipeline, a_terminated_backend_is_a_connection_error) {
             }
         }
         EXPECT_NE(what.find("127.0.0.1:" + std::to_string(t::port())), std::string::npos) << what;
+        EXPECT_TRUE(victim.is_closed());
         // Every later call fails the same way, at once.
         bool again = false;
         try {
