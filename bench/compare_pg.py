@@ -4,6 +4,7 @@
     /usr/bin/python3 bench/compare_pg.py --load DIR/bench/corio_pg_load [--seconds 5] [--quick]
 
 Starts PostgreSQL 15 with scripts/servers/postgres.sh in a temporary folder
+(every client connects over plain TCP: sslmode=disable)
 (stopped by PID at the end), fills pgbench's tables (pgbench -i -s 1), then
 runs, one after the other, each for --seconds:
 
@@ -122,8 +123,10 @@ def main():
     script = os.path.join(ROOT, "scripts", "servers", "postgres.sh")
     env_lines = run(["bash", script, "start", server], 120)
     env = dict(line.split("=", 1) for line in env_lines.splitlines() if "=" in line)
-    dsn = env["CORIO_PG_DSN"]
-    pg_env = dict(os.environ, PGPASSWORD=env["CORIO_PG_PASSWORD"])
+    # Plain TCP for every client (the server offers TLS; libpq and asyncpg
+    # would take it by default, pgbench too).
+    dsn = env["CORIO_PG_DSN"] + "?sslmode=disable"
+    pg_env = dict(os.environ, PGPASSWORD=env["CORIO_PG_PASSWORD"], PGSSLMODE="disable")
     conn = ["-h", "127.0.0.1", "-p", env["CORIO_PG_PORT"], "-U", env["CORIO_PG_USER"]]
     rows = []
     failed = False

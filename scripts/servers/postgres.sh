@@ -11,7 +11,10 @@
 # `stop` (DIR/log then links to its log).
 # `start` prints KEY=VALUE lines on stdout (also written to DIR/env):
 #   CORIO_PG_HOST, CORIO_PG_PORT, CORIO_PG_USER, CORIO_PG_PASSWORD,
-#   CORIO_PG_DB, CORIO_PG_SOCKET_DIR, CORIO_PG_DSN.
+#   CORIO_PG_DB, CORIO_PG_SOCKET_DIR, CORIO_PG_DSN, CORIO_PG_SSL_CA.
+# TLS is on (ssl=on; clients choose with sslmode): a private CA made here
+# signs the server's certificate for 127.0.0.1 and localhost; its
+# certificate is CORIO_PG_SSL_CA (for sslmode=verify-full).
 # `stop` stops the server by the PID in DIR/data/postmaster.pid (SIGINT: fast
 # shutdown, bounded, then SIGKILL) and removes DIR. Both are idempotent;
 # progress goes to stderr, the server's log to DIR/log.
@@ -96,6 +99,24 @@ touch "$home/log"
 [[ ${#as_owner[@]} -gt 0 ]] && chown postgres: "$home/log"
 [[ "$home" != "$dir" ]] && ln -s "$home/log" "$dir/log"  # pg_ctl restart (a test's) appends as postgres
 
+# A private CA and the server's certificate (EC keys: fast to make).
+ssl=$home/ssl
+mkdir -p "$ssl"
+if ! {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj "/CN=corio test CA" -keyout "$ssl/ca.key" -out "$ssl/ca.crt" &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
+        -keyout "$ssl/server.key" -out "$ssl/server.csr" &&
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$ssl/ext" &&
+    openssl x509 -req -in "$ssl/server.csr" -CA "$ssl/ca.crt" -CAkey "$ssl/ca.key" -CAcreateserial \
+        -days 2 -extfile "$ssl/ext" -out "$ssl/server.crt"
+} >"$ssl/openssl.log" 2>&1; then
+    cat "$ssl/openssl.log" >&2
+    exit 1
+fi
+chmod 600 "$ssl/server.key"
+[[ ${#as_owner[@]} -gt 0 ]] && chown -R postgres: "$ssl"
+
 started=""
 for attempt in 1 2 3 4 5; do
     port=$(free_port)
@@ -103,6 +124,7 @@ for attempt in 1 2 3 4 5; do
     "${as_owner[@]}" "$bin/postgres" -D "$home/data" -p "$port" -c listen_addresses=127.0.0.1 \
         -c unix_socket_directories="$home" -c fsync=off -c synchronous_commit=off \
         -c full_page_writes=off -c shared_buffers=32MB -c max_connections=200 \
+        -c ssl=on -c ssl_cert_file="$ssl/server.crt" -c ssl_key_file="$ssl/server.key" \
         </dev/null >>"$dir/log" 2>&1 &
     launcher=$!
     echo "$launcher" >"$dir/launcher.pid"
@@ -134,7 +156,8 @@ CORIO_PG_USER=$user
 CORIO_PG_PASSWORD=$password
 CORIO_PG_DB=$db
 CORIO_PG_SOCKET_DIR=$home
-CORIO_PG_DSN=postgresql://$user:$password@127.0.0.1:$port/$db"
+CORIO_PG_DSN=postgresql://$user:$password@127.0.0.1:$port/$db
+CORIO_PG_SSL_CA=$ssl/ca.crt"
 echo "$env_lines" >"$dir/env"
 echo "$env_lines"
 log "ready on 127.0.0.1:$port and $home/.s.PGSQL.$port"
