@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Runs corio's benchmarks and its anchors in one run, prints the table, writes docs/benchmarks.md.
 
-    /usr/bin/python3 bench/compare.py --build build-bench [--quick] [--no-write] [--only core|files|net|http]
+    /usr/bin/python3 bench/compare.py --build build-bench [--quick] [--no-write] [--only core|files|net|http|web|pg|mysql]
 
-Four sections, all by default; --only runs one of them and keeps the
+Seven sections, all by default; --only runs one of them and keeps the
 others' parts of docs/benchmarks.md as they were.
 
 Section "core" runs, one after the other:
@@ -44,6 +44,17 @@ a 13-byte file over keep-alive, plain and HTTPS, with wrk (the limit), corio
 asyncio and uvloop), then a 1 GiB streamed download against
 `curl -o /dev/null`; its table goes between the `http` markers.
 
+Section "web" (bench/compare_web.py) runs the HTTP servers, each pinned to
+one CPU, under wrk on the other: nginx (the limit), corio::web on io_uring
+and epoll, Boost.Beast's C++20-coroutine server, aiohttp.web on asyncio and
+uvloop; then the Django-style sleep view under 10 000 connections and
+workers = 2 against 1; its table goes between the `web` markers.
+
+Sections "pg" and "mysql" (bench/compare_pg.py, bench/compare_mysql.py)
+each start a private database server and run corio's pool against asyncpg
+or aiomysql and the C limit (pgbench; Connector/C's blocking API); the
+script's table goes between the `pg` or `mysql` markers.
+
 Exits non-zero only if something failed to run (a missed target is not a
 failure).
 """
@@ -66,6 +77,40 @@ import compare_files  # bench/compare_files.py: the "files" section
 import compare_net  # bench/compare_net.py: the "net" section
 import compare_http  # bench/compare_http.py: the "http" section
 import compare_web  # bench/compare_web.py: the "web" section
+
+# The database sections: each script starts its own server, runs the anchors
+# and corio, and prints its table (markdown) on stdout, pasted between markers.
+DB_SECTIONS = {
+    "pg": ("bench/compare_pg.py", "corio_pg_load", "PostgreSQL (corio::pg)"),
+    "mysql": ("bench/compare_mysql.py", "mysql_load", "MySQL / MariaDB (corio::mysql)"),
+}
+
+
+def db_markers(name):
+    return (f"<!-- {name}:begin (written by bench/compare.py; `--only {name}` rewrites just this part) -->",
+            f"<!-- {name}:end -->")
+
+
+def run_db(name, args, build):
+    """Runs a database section's script; gives (failures, the section text or None with --no-write)."""
+    script, load, title = DB_SECTIONS[name]
+    cmd = [PYTHON, script, "--load", os.path.join(build, "bench", load)] + (["--quick"] if args.quick else [])
+    started = datetime.datetime.now().astimezone()
+    log(f"{name}: {' '.join(cmd)}")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return [f"{script}: timed out"], None
+    print(proc.stdout)
+    failures = [] if proc.returncode == 0 else [f"{script}: exit {proc.returncode}: {proc.stderr[-800:]}"]
+    if args.no_write:
+        return failures, None
+    begin, end = db_markers(name)
+    rel = [PYTHON, script, "--load", os.path.relpath(cmd[3], ROOT)] + cmd[4:]
+    text = (f"{begin}\n## {title}\n\nIn one run (`{' '.join(rel)}`, {started:%Y-%m-%d %H:%M %Z}, tree "
+            f"{sh('git rev-parse --short HEAD')}, load average {load()} after); the script's own text says what "
+            f"each row runs and why a missed target is missed (also docs/{name}.md).\n\n{proc.stdout.strip()}\n{end}")
+    return failures, text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
@@ -478,13 +523,14 @@ def main():
     p.add_argument("--quick", action="store_true", help="fewer repetitions, shorter runs (a few minutes in all)")
     p.add_argument("--no-write", action="store_true", help="print the table, do not write docs/benchmarks.md")
     p.add_argument("--tasks", type=int, default=1_000_000, help="tasks for the memory measurement")
-    p.add_argument("--only", choices=["core", "files", "net", "http", "web"], default=None,
+    p.add_argument("--only", choices=["core", "files", "net", "http", "web", "pg", "mysql"], default=None,
                    help="run one section (core: micro-benchmarks and memory; files: file I/O throughput; "
-                        "net: echo servers; http: the HTTP client against nginx; web: the HTTP server under wrk) and keep the others' parts of docs/benchmarks.md; default: all")
+                        "net: echo servers; http: the HTTP client against nginx; web: the HTTP server under wrk; pg, mysql: the database drivers against their servers) and keep the others' parts of docs/benchmarks.md; default: all")
     args = p.parse_args()
 
     build = os.path.abspath(args.build)
     failures = []
+    db_text = {}
     rest, old_web = split_section(read_doc(), compare_web.BEGIN, compare_web.END)
     rest, old_http = split_section(rest, compare_http.BEGIN, compare_http.END)
     rest, old_net = split_section(rest, compare_net.BEGIN, compare_net.END)
@@ -505,11 +551,19 @@ def main():
     if args.only in (None, "web"):
         f, web_text = compare_web.run_web(args, build, old_web)
         failures += f
+    for name in DB_SECTIONS:
+        if args.only in (None, name):
+            f, db_text[name] = run_db(name, args, build)
+            failures += f
 
     if not args.no_write:
         # The sections not run are taken from the file as it is now: another
         # run (`--only net`, say) may have rewritten its part meanwhile.
-        rest, old_web = split_section(read_doc(), compare_web.BEGIN, compare_web.END)
+        rest = read_doc()
+        old_db = {}
+        for name in DB_SECTIONS:
+            rest, old_db[name] = split_section(rest, *db_markers(name))
+        rest, old_web = split_section(rest, compare_web.BEGIN, compare_web.END)
         rest, old_http = split_section(rest, compare_http.BEGIN, compare_http.END)
         rest, old_net = split_section(rest, compare_net.BEGIN, compare_net.END)
         old_core, old_files = split_section(rest, compare_files.BEGIN, compare_files.END)
@@ -521,7 +575,8 @@ def main():
         http = http_text if http_text is not None else old_http
         web = web_text if web_text is not None else old_web
         text = core.rstrip("\n") + "\n"
-        for section in (files, net, http, web):
+        dbs = [db_text.get(name) or old_db[name] for name in DB_SECTIONS]
+        for section in (files, net, http, web, *dbs):
             if section:
                 text += "\n" + section.strip("\n") + "\n"
         os.makedirs(os.path.dirname(DOC), exist_ok=True)
