@@ -25,6 +25,7 @@ import asyncio
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -161,7 +162,7 @@ def main():
             rows.append((query, results))
     finally:
         run(["bash", script, "stop", server], 120)
-        os.rmdir(tmp) if os.path.isdir(tmp) and not os.listdir(tmp) else None
+        shutil.rmtree(tmp, ignore_errors=True)
     for query, results in rows:
         title = "SELECT 1" if query == "select1" else "point select on pgbench_accounts (scale 1)"
         print(f"\n{title}: queries/s, {secs:g} s each")

@@ -15,6 +15,8 @@
 # TLS is on (ssl=on; clients choose with sslmode): a private CA made here
 # signs the server's certificate for 127.0.0.1 and localhost; its
 # certificate is CORIO_PG_SSL_CA (for sslmode=verify-full).
+# With CORIO_PG_WATCH_PID set, a watchdog stops the server (and removes DIR)
+# once that process is gone: a test binary killed by a timeout leaks nothing.
 # `stop` stops the server by the PID in DIR/data/postmaster.pid (SIGINT: fast
 # shutdown, bounded, then SIGKILL) and removes DIR. Both are idempotent;
 # progress goes to stderr, the server's log to DIR/log.
@@ -159,5 +161,9 @@ CORIO_PG_SOCKET_DIR=$home
 CORIO_PG_DSN=postgresql://$user:$password@127.0.0.1:$port/$db
 CORIO_PG_SSL_CA=$ssl/ca.crt"
 echo "$env_lines" >"$dir/env"
+if [[ -n "${CORIO_PG_WATCH_PID:-}" ]]; then
+    nohup bash -c 'while kill -0 "$1" 2>/dev/null && [[ -d "$3" ]]; do sleep 1; done; bash "$2" stop "$3"; rmdir "$(dirname "$3")" 2>/dev/null' \
+        watchdog "$CORIO_PG_WATCH_PID" "${BASH_SOURCE[0]}" "$dir" </dev/null >/dev/null 2>&1 &
+fi
 echo "$env_lines"
 log "ready on 127.0.0.1:$port and $home/.s.PGSQL.$port"

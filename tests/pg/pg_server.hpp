@@ -61,7 +61,9 @@ public:
     private_server& operator=(const private_server&) = delete;
 
     void start() {
-        const std::string cmd = "bash '" + source_dir() + "/scripts/servers/postgres.sh' start '" + dir_ + "' >/dev/null";
+        // The script's watchdog stops the server if this process dies first.
+        const std::string cmd = "CORIO_PG_WATCH_PID=" + std::to_string(::getpid()) + " bash '" + source_dir() +
+                                "/scripts/servers/postgres.sh' start '" + dir_ + "' >/dev/null";
         if (std::system(cmd.c_str()) != 0) throw std::runtime_error("could not start PostgreSQL: " + cmd);
         env_ = read_env(dir_ + "/env");
     }
