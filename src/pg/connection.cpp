@@ -77,12 +77,13 @@ task<void> poll_connect(pending_conn& pc) {
             throw connection_error("pg::connect " + peer_of(pc.c) + ": " + trimmed(PQerrorMessage(pc.c)));
         }
         const int fd = PQsocket(pc.c);
-        // libpq may open a new socket between polls (the next host, or
-        // sslmode=prefer retrying without TLS): the loop forgets what it knew.
-        if (fd != pc.fd) {
-            forget_fd(pc.fd);
-            forget_fd(fd);
-        }
+        // libpq may close its socket and open a new one between polls (the
+        // next host; sslmode=prefer retrying without TLS after a refusal),
+        // and the new one may get the same number: the loop must forget
+        // what it knew of that number every time (an epoll registration of
+        // the closed socket is gone). Connecting is rare; the cost is an
+        // epoll_ctl per wait.
+        forget_fd(fd);
         pc.fd = fd;
         const short events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
         try {
