@@ -42,12 +42,15 @@ TEST(pg_pipeline, requests_are_in_flight_together_and_run_in_call_order) {
         const std::string tbl = t::table("order");
         co_await c.execute("DROP TABLE IF EXISTS " + tbl);
         co_await c.execute("CREATE TABLE " + tbl + " (seq serial, v int)");
+        // A slow query first: its answer cannot come before every spawned
+        // task has sent its own, so all 21 are in flight at once.
+        auto slow = corio::spawn(c.execute("SELECT pg_sleep(0.3)"));
         std::vector<corio::join_handle<std::string>> hs;
         for (int i = 0; i < 20; ++i)
             hs.push_back(corio::spawn(c.execute("INSERT INTO " + tbl + " (v) VALUES ($1)", i)));
-        // Every spawned task has sent its query before the first answer is read.
         co_await corio::sleep(0s);
-        EXPECT_GE(c.state_pending(), 20u);
+        EXPECT_EQ(c.state_pending(), 21u);
+        EXPECT_EQ(co_await slow, "SELECT 1");
         for (auto& h : hs) EXPECT_EQ(co_await h, "INSERT 0 1");
         auto rows = co_await c.fetch("SELECT v FROM " + tbl + " ORDER BY seq");
         EXPECT_EQ(rows.size(), 20u);
