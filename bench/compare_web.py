@@ -313,11 +313,12 @@ def run_web(args, build, old_section):
     tree = sh("git rev-parse --short HEAD")
     nginx_v = re.sub(r"^nginx version: nginx/", "", sh("nginx -v 2>&1"))
     py = lambda e: sh(f"{PYTHON} -c 'import aiohttp, sys, uvloop; print({e})'")
+    boost_v = sh("dpkg-query -W -f='${Version}' libboost1.81-dev")
     out = [BEGIN, "## HTTP server", "",
            f"HTTP servers under wrk in one run (`{PYTHON} bench/compare.py --build {rel} --only web`, "
            f"{started:%Y-%m-%d %H:%M %Z}, tree {tree}, {time.monotonic() - t0:.0f} s, load average "
            f"{load_before} before, {load_after} after; nginx {nginx_v}, aiohttp {py('aiohttp.__version__')}, "
-           f"uvloop {py('uvloop.__version__')}, Boost {sh("dpkg-query -W -f='${Version}' libboost1.81-dev")}).",
+           f"uvloop {py('uvloop.__version__')}, Boost {boost_v}).",
            "",
            f"Each server alone on CPU {SERVER_CPU}, `wrk -t1 -c{CONNECTIONS} -d{w.seconds}s` on CPU {CLIENT_CPU}, "
            f"keep-alive; medians of {w.reps} repetitions. Hello: a 13-byte text/plain body (nginx: a static "
