@@ -108,7 +108,7 @@ def run_db(name, args, build):
     begin, end = db_markers(name)
     rel = [PYTHON, script, "--load", os.path.relpath(cmd[3], ROOT)] + cmd[4:]
     text = (f"{begin}\n## {title}\n\nIn one run (`{' '.join(rel)}`, {started:%Y-%m-%d %H:%M %Z}, tree "
-            f"{sh('git rev-parse --short HEAD')}, load average {load()} after); the script's own text says what "
+            f"{sh('git rev-parse --short HEAD')}, load average {report.load()} after); the script's own text says what "
             f"each row runs and why a missed target is missed (also docs/{name}.md).\n\n{proc.stdout.strip()}\n{end}")
     return failures, text
 
