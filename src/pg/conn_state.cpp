@@ -163,24 +163,20 @@ std::string cache_key_of(const std::string& sql, const encoded_params& p) {
 }
 }  // namespace
 
-std::shared_ptr<request> conn_state::submit(std::string operation, const std::string& sql,
-                                            const encoded_params& params, bool cache_it) {
-    check_open(operation);
-    if (params.error) {
-        try {
-            std::rethrow_exception(params.error);
-        } catch (const std::exception& e) {
-            throw interface_error(operation + ": a parameter cannot be sent: " + e.what());
-        }
-    }
+// Puts one statement (its Parse first when it is cached and new) into
+// libpq's output buffer, without a Sync; false when libpq refused it. With
+// `reset_first`, the owed session reset goes into the same segment ahead of
+// it; the cache's bookkeeping (and an eviction's DEALLOCATE, a segment of its
+// own) comes before both, so nothing splits the segment.
+bool conn_state::send_statement(const std::string& sql, const encoded_params& params, bool cache_it,
+                                std::string& new_key, std::string& hit_key, bool reset_first,
+                                int& reset_results) {
     const param_arrays a(params);
-    std::string new_key;
-    std::string hit_key;
-    bool ok = send_deallocations();
+    std::string name;
+    bool parse = false;
     if (cache_it && options.statement_cache_size > 0) {
         std::string key = cache_key_of(sql, params);
         auto it = cache.find(key);
-        std::string name;
         if (it != cache.end()) {
             lru.splice(lru.begin(), lru, it->second);
             name = it->second->name;
@@ -192,28 +188,105 @@ std::shared_ptr<request> conn_state::submit(std::string operation, const std::st
                 to_deallocate.push_back(lru.back().name);
                 cache.erase(lru.back().key);
                 lru.pop_back();
-                ok = ok && send_deallocations();
             }
             name = "__corio_" + std::to_string(++next_name);
-            ok = ok && PQsendPrepare(conn, name.c_str(), sql.c_str(), a.count(), a.types.data()) == 1;
+            parse = true;
             lru.push_front(cached{key, name});
             cache.emplace(key, lru.begin());
             new_key = std::move(key);
         }
-        ok = ok && PQsendQueryPrepared(conn, name.c_str(), a.count(), a.values.data(), a.lengths.data(),
-                                       a.formats.data(), 1) == 1;
-    } else {
-        ok = PQsendQueryParams(conn, sql.c_str(), a.count(), a.types.data(), a.values.data(), a.lengths.data(),
-                               a.formats.data(), 1) == 1;
     }
-    if (!ok) {
+    bool ok = send_deallocations();
+    if (reset_first) {
+        reset_results = ok ? send_session_reset(false, true) : -1;
+        ok = ok && reset_results > 0;
+    }
+    if (parse) ok = ok && PQsendPrepare(conn, name.c_str(), sql.c_str(), a.count(), a.types.data()) == 1;
+    if (!name.empty())
+        return ok && PQsendQueryPrepared(conn, name.c_str(), a.count(), a.values.data(), a.lengths.data(),
+                                         a.formats.data(), 1) == 1;
+    return ok && PQsendQueryParams(conn, sql.c_str(), a.count(), a.types.data(), a.values.data(), a.lengths.data(),
+                                   a.formats.data(), 1) == 1;
+}
+
+namespace {
+// What a pool's release undoes (API.md section 12), wrapped in BEGIN and
+// COMMIT when it shares a segment with the statement after it. Prepared once
+// per connection under names of their own, outside the LRU cache: an
+// eviction's DEALLOCATE would split the segment.
+constexpr const char* session_reset_sql[] = {"BEGIN",    "SELECT pg_advisory_unlock_all()", "CLOSE ALL",
+                                             "UNLISTEN *", "RESET ALL", "COMMIT"};
+constexpr const char* session_reset_names[] = {"__corio_reset_0", "__corio_reset_1", "__corio_reset_2",
+                                               "__corio_reset_3", "__corio_reset_4", "__corio_reset_5"};
+}  // namespace
+
+int conn_state::send_session_reset(bool rollback_first, bool wrapped) {
+    int results = 0;
+    if (rollback_first) {
+        if (PQsendQueryParams(conn, "ROLLBACK", 0, nullptr, nullptr, nullptr, nullptr, 1) != 1) return -1;
+        ++results;
+    }
+    if (!reset_prepared) {
+        for (std::size_t i = 0; i < std::size(session_reset_sql); ++i)
+            if (PQsendPrepare(conn, session_reset_names[i], session_reset_sql[i], 0, nullptr) != 1) return -1;
+        results += static_cast<int>(std::size(session_reset_sql));
+        reset_prepared = true;
+    }
+    // Wrapped: BEGIN and COMMIT end the reset's transaction before the next
+    // statement starts, so that statement runs (fails, or opens a
+    // transaction) as in a segment of its own and can never roll the reset
+    // back. Alone, the segment's own implicit transaction does the same.
+    const std::size_t first = wrapped ? 0 : 1;
+    const std::size_t last = wrapped ? std::size(session_reset_sql) : std::size(session_reset_sql) - 1;
+    for (std::size_t i = first; i < last; ++i) {
+        if (PQsendQueryPrepared(conn, session_reset_names[i], 0, nullptr, nullptr, nullptr, 1) != 1) return -1;
+        ++results;
+    }
+    return results;
+}
+
+std::shared_ptr<request> conn_state::submit(std::string operation, const std::string& sql,
+                                            const encoded_params& params, bool cache_it) {
+    check_open(operation);
+    if (params.error) {
+        try {
+            std::rethrow_exception(params.error);
+        } catch (const std::exception& e) {
+            throw interface_error(operation + ": a parameter cannot be sent: " + e.what());
+        }
+    }
+    std::string new_key;
+    std::string hit_key;
+    const bool reset_first = std::exchange(reset_owed, false);
+    int reset_results = 0;
+    if (!send_statement(sql, params, cache_it, new_key, hit_key, reset_first, reset_results)) {
         break_connection(trim(PQerrorMessage(conn)));
         throw_connection_error(operation, broken_reason);
     }
     auto req = enqueue(std::move(operation));
     req->cache_key = std::move(new_key);
     req->hit_key = std::move(hit_key);
+    req->reset_results = reset_results;
     return req;
+}
+
+std::shared_ptr<request> conn_state::submit_session_reset(std::string operation, bool rollback_first) {
+    check_open(operation);
+    reset_owed = false;
+    if (!send_deallocations() || send_session_reset(rollback_first, false) < 0) {
+        break_connection(trim(PQerrorMessage(conn)));
+        throw_connection_error(operation, broken_reason);
+    }
+    auto req = enqueue(std::move(operation));
+    req->break_on_error = true;
+    return req;
+}
+
+void conn_state::pay_owed_reset(const std::string& operation) {
+    if (!reset_owed) return;
+    auto req = submit_session_reset(operation + ": the pool's session reset", false);
+    req->abandoned = true;
+    if (driver == req.get()) driver = nullptr;
 }
 
 namespace {
@@ -295,6 +368,7 @@ std::shared_ptr<request> conn_state::submit_prepared(std::string operation, cons
     encoded_params adapted = params;
     for (std::size_t i = 0; i < types.size(); ++i) adapt(adapted.values[i], types[i], i, operation);
     const param_arrays a(adapted);
+    pay_owed_reset(operation);
     bool ok = send_deallocations();
     ok = ok && PQsendQueryPrepared(conn, name.c_str(), a.count(), a.values.data(), a.lengths.data(),
                                    a.formats.data(), 1) == 1;
@@ -333,6 +407,23 @@ task<void> conn_state::flush_wait(std::string operation) {
 }
 
 void conn_state::handle(request& req, PGresult* r) {
+    if (req.reset_results > 0 && PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+        // One of the owed session reset's results, ahead of the statement's
+        // own in its segment. A failure breaks the connection (process());
+        // the statement, skipped by the server, fails with connection_error.
+        --req.reset_results;
+        const ExecStatusType st = PQresultStatus(r);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !req.break_on_error) {
+            const char* msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+            req.break_on_error = true;
+            req.server_error = true;
+            req.error = std::make_exception_ptr(connection_error(
+                req.operation + " " + peer + ": the pool's session reset failed: " +
+                (msg != nullptr ? std::string(msg) : trim(PQresultErrorMessage(r)))));
+        }
+        PQclear(r);
+        return;
+    }
     req.got_any = true;
     switch (PQresultStatus(r)) {
         case PGRES_PIPELINE_SYNC:
@@ -346,6 +437,14 @@ void conn_state::handle(request& req, PGresult* r) {
             // The statement's own result comes last in its segment (after
             // DEALLOCATE's and Parse's), so the last one wins.
             req.tag = PQcmdStatus(r);
+            if (req.tag == "DEALLOCATE ALL" || req.tag == "DISCARD ALL") {
+                // The session's prepared statements are gone, ours too: the
+                // cache and the reset's statements are prepared again.
+                lru.clear();
+                cache.clear();
+                to_deallocate.clear();
+                reset_prepared = false;
+            }
             req.rows = std::make_shared<const result>(r);
             return;
         }
@@ -461,6 +560,7 @@ void conn_state::process() {
                 } catch (const std::exception& e) {
                     why += std::string(": ") + e.what();
                 }
+                if (front.get() != driver) front->ready.set();
                 break_connection(why);
                 return;
             }
@@ -648,6 +748,7 @@ task<void> conn_state::barrier(std::string operation, bool during_copy) {
     auto self = shared_from_this();
     if (!during_copy) co_await wait_turn();
     check_open(operation);
+    pay_owed_reset(operation);
     auto req = enqueue(operation);
     co_await flush(operation);
     co_await await_request(req);
@@ -659,6 +760,7 @@ task<std::shared_ptr<const result>> conn_state::prepare_named(std::string operat
     auto self = shared_from_this();
     co_await wait_turn();
     check_open(operation);
+    pay_owed_reset(operation);
     bool ok = PQsendPrepare(conn, name.c_str(), sql.c_str(), 0, nullptr) == 1;
     ok = ok && PQsendDescribePrepared(conn, name.c_str()) == 1;
     if (!ok) {

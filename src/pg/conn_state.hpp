@@ -63,6 +63,7 @@ struct request {
     bool done = false;       // its PGRES_PIPELINE_SYNC has arrived (or the connection broke)
     bool abandoned = false;  // its owner was cancelled: discard its results
     bool break_on_error = false;  // a pool's session reset: failing breaks the connection
+    int reset_results = 0;   // results of an owed session reset still to come ahead of its own
     corio::event ready;      // done, or its owner became the driver
 };
 
@@ -109,8 +110,24 @@ struct conn_state : std::enable_shared_from_this<conn_state> {
 
     std::shared_ptr<request> submit(std::string operation, const std::string& sql, const encoded_params& params,
                                     bool cache);
+    /// The pool's session reset (a ROLLBACK first when asked, then
+    /// pg_advisory_unlock_all(), CLOSE ALL, UNLISTEN *, RESET ALL) as one
+    /// Sync segment: one implicit transaction, one write, one ReadyForQuery.
+    /// A failure skips the rest and breaks the connection (break_on_error).
+    std::shared_ptr<request> submit_session_reset(std::string operation, bool rollback_first);
     std::shared_ptr<request> submit_prepared(std::string operation, const std::string& name,
                                              const encoded_params& params, const std::vector<oid>& types);
+    bool send_statement(const std::string& sql, const encoded_params& params, bool cache, std::string& new_key,
+                        std::string& hit_key, bool reset_first, int& reset_results);
+    /// The reset's statements into libpq's buffer (no Sync); `wrapped` in
+    /// BEGIN ... COMMIT to share a segment with the statement after it.
+    /// Gives how many results they will send (their Parses included), -1
+    /// when libpq refused one.
+    int send_session_reset(bool rollback_first, bool wrapped);
+    /// Sends the owed session reset (reset_owed) as a segment of its own;
+    /// every way of sending calls it first, but submit(), which puts it in
+    /// the same segment as its statement: one write, one wakeup of the server.
+    void pay_owed_reset(const std::string& operation);
     /// Sends the DEALLOCATEs of dropped prepared_statements (in the caller's segment).
     bool send_deallocations();
     /// Reads the socket while no query does, until `sink` has a notification.
@@ -152,6 +169,12 @@ struct conn_state : std::enable_shared_from_this<conn_state> {
     std::unordered_map<std::string, std::list<cached>::iterator> cache;
     std::uint64_t next_name = 0;
     std::vector<std::string> to_deallocate;  // prepared_statements destroyed
+
+    // A pool released this connection and owes its session reset: the next
+    // statement sent carries it, or the pool's reset sender sends it alone
+    // at the loop's next turn (pool.cpp).
+    bool reset_owed = false;
+    bool reset_prepared = false;  // the reset's statements are prepared on this session
 
     int transaction_depth = 0;
     std::uint64_t uses = 0;  // acquires served (pool's max_queries)

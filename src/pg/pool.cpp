@@ -15,6 +15,8 @@
 #include <corio/sync/event.hpp>
 #include <corio/sync/semaphore.hpp>
 #include <corio/tasks/gather.hpp>
+#include <corio/tasks/spawn.hpp>
+#include <corio/time/sleep.hpp>
 #include <corio/time/timeout.hpp>
 
 #include "conn_state.hpp"
@@ -26,6 +28,9 @@ namespace {
 // How long release may take to reset a session before the connection is
 // dropped instead.
 constexpr auto reset_bound = std::chrono::seconds(5);
+// How long an owed session reset waits for the next user's first statement
+// to carry it before it is sent alone.
+constexpr auto reset_delay = std::chrono::milliseconds(1);
 }  // namespace
 
 struct pool_state : std::enable_shared_from_this<pool_state> {
@@ -50,6 +55,12 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
     std::size_t in_use = 0;
     bool closing = false;
     corio::event all_back;
+    // Connections released with their session reset owed (give_back), and
+    // the task that sends those still owed at the loop's next turn.
+    std::vector<std::weak_ptr<conn_state>> owed;
+    corio::event owed_ready;
+    bool sender_running = false;
+    void start_reset_sender();
 
     task<connection> new_connection();
     task<connection> take(std::optional<std::chrono::milliseconds> timeout);
@@ -164,21 +175,45 @@ task<connection> pool_state::take(std::optional<std::chrono::milliseconds> timeo
 
 namespace {
 task<void> reset_session(std::shared_ptr<conn_state> s, bool in_transaction) {
-    const char* op = "pg::pool::release";
-    std::vector<std::shared_ptr<request>> reqs;
-    if (in_transaction) reqs.push_back(s->submit(describe(op, "ROLLBACK"), "ROLLBACK", encoded_params(), false));
-    for (const char* sql : {"SELECT pg_advisory_unlock_all()", "CLOSE ALL", "UNLISTEN *", "RESET ALL"})
-        reqs.push_back(s->submit(describe(op, sql), sql, encoded_params(), true));
+    const char* op = "pg::pool::release: resetting the session";
+    auto req = s->submit_session_reset(op, in_transaction);
     co_await s->flush(op);
-    std::exception_ptr first;
-    for (auto& r : reqs) {
-        co_await s->await_request(r);
-        if (r->error && !first) first = r->error;
-    }
-    if (first) std::rethrow_exception(first);
+    co_await s->await_request(req);
+    if (req->error) std::rethrow_exception(req->error);
     s->transaction_depth = 0;
 }
 }  // namespace
+
+// One task per pool, started at the first deferred reset: it runs after the
+// tasks a release woke, so a reset the next user's first statement did not
+// carry is sent alone then. It holds the pool's state while it runs and ends
+// when the pool closes (or the loop's main task ends and cancels it).
+void pool_state::start_reset_sender() {
+    sender_running = true;
+    corio::spawn([self = shared_from_this()]() -> task<void> {
+        struct stopped {
+            pool_state* p;
+            ~stopped() { p->sender_running = false; }
+        } guard{self.get()};
+        while (!self->closing) {
+            co_await self->owed_ready.wait();
+            co_await corio::sleep(reset_delay);
+            self->owed_ready.clear();
+            auto batch = std::move(self->owed);
+            self->owed.clear();
+            for (auto& w : batch) {
+                auto s = w.lock();
+                if (!s || !s->reset_owed || !s->usable() || s->copying) continue;
+                try {
+                    s->pay_owed_reset("pg::pool::release");
+                    co_await s->flush("pg::pool::release: resetting the session");
+                } catch (const std::exception&) {
+                    // Broken: the connection's next user (or the idle check) finds it so.
+                }
+            }
+        }
+    });
+}
 
 task<void> pool_state::give_back(connection c) {
     auto self = shared_from_this();
@@ -188,24 +223,18 @@ task<void> pool_state::give_back(connection c) {
     if (keep && s->pending.empty() && s->transaction_depth == 0 && PQtransactionStatus(s->conn) == PQTRANS_IDLE &&
         s->listeners.empty() && !s->copying) {
         // The common case (no transaction open, nothing in flight): the reset
-        // is sent now and not waited for. The next user's queries queue
-        // behind it in the pipeline, so the session is reset before any of
-        // them runs, without a round trip of its own; a reset that fails
-        // breaks the connection (its next user gets connection_error and the
-        // pool replaces it) rather than hand out a session in an unknown state.
-        bool sent = true;
-        try {
-            for (const char* sql : {"SELECT pg_advisory_unlock_all()", "CLOSE ALL", "UNLISTEN *", "RESET ALL"}) {
-                auto req = s->submit(describe("pg::pool::release", sql), sql, encoded_params(), true);
-                req->abandoned = true;
-                req->break_on_error = true;
-                if (s->driver == req.get()) s->driver = nullptr;
-            }
-        } catch (const std::exception&) {
-            sent = false;
-        }
-        if (sent) co_await s->flush("pg::pool::release");
-        keep = sent && s->usable() && !closing;
+        // is owed, not sent. The next statement sent on the connection
+        // carries it in its own segment (BEGIN, the reset, COMMIT, then the
+        // statement: one write and one wakeup of the server, not two), so
+        // the session is reset before anything of the next user's runs; if
+        // nothing is sent by the loop's next turn, the reset sender sends
+        // it alone, so a released advisory lock or LISTEN does not outlive
+        // the release by more than that. A reset that fails breaks the
+        // connection (its next user gets connection_error and the pool
+        // replaces it) rather than hand out a session in an unknown state.
+        s->reset_owed = true;
+        owed.push_back(s);
+        if (!sender_running) start_reset_sender();
     } else if (keep) {
         bool failed = false;
         try {
@@ -219,11 +248,14 @@ task<void> pool_state::give_back(connection c) {
     if (keep) idle.push_back(idle_entry{std::move(c), std::chrono::steady_clock::now()});
     else drop(c);
     permits.release();
+    // After the release: the waiter it woke runs first and may carry the reset.
+    if (!owed.empty()) owed_ready.set();
     if (in_use == 0) all_back.set();
 }
 
 void pool_state::terminate() noexcept {
     closing = true;
+    owed_ready.set();
     for (auto& e : idle) {
         e.conn.state().finish();
         --open;

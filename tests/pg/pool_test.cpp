@@ -239,6 +239,104 @@ TEST(pg_pool, release_without_a_transaction_resets_before_the_next_user_runs) {
     corio::run(body());
 }
 
+TEST(pg_pool, a_released_advisory_lock_is_free_while_the_next_user_sends_nothing) {
+    auto body = []() -> corio::task<> {
+        pg::pool p = co_await pg::create_pool(options(1, 1));
+        pg::connection other = co_await pg::connect(t::dsn());
+        auto locker = [](pg::connection& c) -> corio::task<> {
+            co_await c.execute("SELECT pg_advisory_lock(4545)");
+        };
+        co_await corio::with(p.acquire(), locker);
+        // The next user holds the connection and sends nothing: the reset,
+        // owed until its first statement, is sent alone at the loop's next
+        // turn, so the lock is free for everyone else meanwhile.
+        auto idle_holder = [&other](pg::connection&) -> corio::task<> {
+            co_await corio::sleep(100ms);
+            EXPECT_TRUE(co_await other.fetchval<bool>("SELECT pg_try_advisory_lock(4545)"));
+            co_await other.execute("SELECT pg_advisory_unlock(4545)");
+        };
+        co_await corio::with(p.acquire(), idle_holder);
+        co_await other.close();
+        co_await p.close();
+    };
+    corio::run(body());
+}
+
+TEST(pg_pool, the_next_users_first_statement_failing_or_rolled_back_keeps_the_reset) {
+    auto body = []() -> corio::task<> {
+        pg::pool p = co_await pg::create_pool(options(1, 1));
+        auto dirty = [](pg::connection& c) -> corio::task<> {
+            co_await c.execute("SET application_name = 'dirty4'");
+            co_await c.execute("LISTEN corio_channel4");
+        };
+        // The reset travels in the first statement's segment: that statement
+        // failing fails alone (a syntax error, not a lost connection).
+        co_await corio::with(p.acquire(), dirty);
+        auto fails_first = [](pg::connection& c) -> corio::task<> {
+            bool syntax = false;
+            try {
+                co_await c.execute("SELEC 1");
+            } catch (const pg::syntax_error&) {
+                syntax = true;
+            }
+            EXPECT_TRUE(syntax);
+            EXPECT_EQ(co_await c.fetchval<std::string>("SELECT current_setting('application_name')"), "");
+            EXPECT_EQ(co_await c.fetchval<std::int64_t>("SELECT count(*) FROM pg_listening_channels()"), 0);
+        };
+        co_await corio::with(p.acquire(), fails_first);
+        // A transaction opened by the first statement and rolled back does
+        // not roll the reset back with it.
+        co_await corio::with(p.acquire(), dirty);
+        auto rolls_back = [](pg::connection& c) -> corio::task<> {
+            co_await c.execute("BEGIN");
+            EXPECT_EQ(co_await c.fetchval<std::string>("SELECT current_setting('application_name')"), "");
+            co_await c.execute("ROLLBACK");
+            EXPECT_EQ(co_await c.fetchval<std::string>("SELECT current_setting('application_name')"), "");
+            EXPECT_EQ(co_await c.fetchval<std::int64_t>("SELECT count(*) FROM pg_listening_channels()"), 0);
+        };
+        co_await corio::with(p.acquire(), rolls_back);
+        co_await p.close();
+    };
+    corio::run(body());
+}
+
+TEST(pg_pool, discard_all_by_a_user_and_a_reset_that_fails) {
+    auto body = []() -> corio::task<> {
+        pg::pool p = co_await pg::create_pool(options(1, 1));
+        const int first = co_await pid_of(p);
+        // DISCARD ALL drops the session's prepared statements, the pool's
+        // reset and the statement cache too: both are prepared again.
+        co_await p.execute("SELECT 1");
+        co_await p.execute("DISCARD ALL");
+        EXPECT_EQ(co_await p.fetchval<int>("SELECT 1"), 1);
+        co_await p.execute("SET application_name = 'dirty5'");
+        EXPECT_EQ(co_await p.fetchval<std::string>("SELECT current_setting('application_name')"), "");
+        EXPECT_EQ(co_await pid_of(p), first);
+        // A reset that fails (its statement deallocated behind the pool's
+        // back) fails the next user's statement with connection_error, and
+        // the pool replaces the connection.
+        auto sabotage = [](pg::connection& c) -> corio::task<> {
+            co_await c.execute("DEALLOCATE __corio_reset_4");
+        };
+        co_await corio::with(p.acquire(), sabotage);
+        auto next_user = [](pg::connection& c) -> corio::task<> {
+            bool lost = false;
+            try {
+                co_await c.execute("SELECT 1");
+            } catch (const pg::connection_error& e) {
+                lost = std::string(e.what()).find("session reset failed") != std::string::npos;
+            }
+            EXPECT_TRUE(lost);
+        };
+        co_await corio::with(p.acquire(), next_user);
+        EXPECT_EQ(p.size(), 0u);
+        EXPECT_NE(co_await pid_of(p), first);
+        EXPECT_EQ(co_await p.fetchval<int>("SELECT 2"), 2);
+        co_await p.close();
+    };
+    corio::run(body());
+}
+
 TEST(pg_pool, terminated_connections_are_replaced) {
     auto body = []() -> corio::task<> {
         pg::pool p = co_await pg::create_pool(options(1, 1));

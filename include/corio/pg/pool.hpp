@@ -13,10 +13,15 @@
 // cancelled before it ran passes the grant on; a connect cancelled half-way
 // frees its slot. Release resets the session (pg_advisory_unlock_all(),
 // CLOSE ALL, UNLISTEN *, RESET ALL, after a ROLLBACK when a transaction is
-// open). With no transaction open and nothing in flight, the reset is sent
-// and not waited for: the next user's queries are pipelined behind it, so it
-// costs no round trip (a reset that fails then breaks the connection, which
-// is replaced); otherwise release waits for it (5 s bound). A connection
+// open). With no transaction open and nothing in flight, the reset is owed
+// rather than sent: the next statement on the connection carries it in its
+// own segment (BEGIN, the reset, COMMIT, then the statement: one write and
+// one wakeup of the server), and if nothing is sent by the loop's next turn
+// (1 ms) the pool sends it alone, so a released lock or LISTEN does not
+// linger. The statement then fails or rolls back alone, never the reset; a
+// reset that fails breaks the connection (its user gets connection_error)
+// and it is replaced. With a transaction open, release waits for the
+// ROLLBACK and the reset (5 s bound). A connection
 // that broke, failed to reset or served max_queries acquires is closed
 // instead and a new one is opened on a later acquire. An idle connection whose server went away (a restart) or that
 // was idle longer than max_inactive_connection_lifetime is closed when an
