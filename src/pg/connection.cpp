@@ -1,9 +1,18 @@
 // src/pg/connection.cpp: connect() (PQconnectStartParams + PQconnectPoll
 // waiting on corio's loop), connection's calls and transaction.
 #include <libpq-fe.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <poll.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <optional>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -114,7 +123,81 @@ task<void> connector::aexit(std::exception_ptr) {
     if (conn_) co_await conn_->close();
 }
 
+namespace {
+// libpq 15 runs its own OpenSSL and takes its trusted CAs only from a file
+// (sslrootcert). A tls_context's CAs are written, as PEM, into an anonymous
+// memory file that libpq opens by its /proc path during the handshake: no
+// file on disk, gone when closed after the connect.
+class ca_bundle {
+public:
+    explicit ca_bundle(const corio::tls_context& ctx) {
+        if (ctx.is_server())
+            throw interface_error("pg::connect: tls must be a client tls_context (tls_context::client())");
+        fd_ = ::memfd_create("corio-pg-ca", MFD_CLOEXEC);
+        if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "pg::connect: memfd_create");
+        BIO* out = BIO_new(BIO_s_mem());
+        if (out == nullptr) throw std::bad_alloc();
+        // The system's bundle (the context loaded the default paths, whose
+        // folder lookups are lazy and cannot be listed), then every CA the
+        // context's store holds (load_verify_file's among them).
+        const char* env = std::getenv(X509_get_default_cert_file_env());
+        append_file(out, env != nullptr ? env : X509_get_default_cert_file());
+        append_file(out, std::string(X509_get_default_cert_dir()) + "/ca-certificates.crt");
+        auto* ssl_ctx = static_cast<SSL_CTX*>(ctx.native_handle());
+        X509_STORE* store = SSL_CTX_get_cert_store(ssl_ctx);
+        STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+        for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+            X509* cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i));
+            if (cert != nullptr) PEM_write_bio_X509(out, cert);
+        }
+        char* data = nullptr;
+        const long size = BIO_get_mem_data(out, &data);
+        std::size_t written = 0;
+        while (size > 0 && written < static_cast<std::size_t>(size)) {
+            const ssize_t n = ::write(fd_, data + written, static_cast<std::size_t>(size) - written);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                const int e = errno;
+                BIO_free(out);
+                throw std::system_error(e, std::generic_category(), "pg::connect: writing the tls_context's CAs");
+            }
+            written += static_cast<std::size_t>(n);
+        }
+        BIO_free(out);
+        path_ = "/proc/self/fd/" + std::to_string(fd_);
+    }
+    ~ca_bundle() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    ca_bundle(const ca_bundle&) = delete;
+    ca_bundle& operator=(const ca_bundle&) = delete;
+    const std::string& path() const noexcept { return path_; }
+
+private:
+    static void append_file(BIO* out, const std::string& path) {
+        if (::access(path.c_str(), R_OK) != 0) return;
+        BIO* in = BIO_new_file(path.c_str(), "r");
+        if (in == nullptr) return;
+        char buf[16384];
+        int n;
+        while ((n = BIO_read(in, buf, sizeof buf)) > 0) BIO_write(out, buf, n);
+        BIO_write(out, "\n", 1);
+        BIO_free(in);
+    }
+    int fd_ = -1;
+    std::string path_;
+};
+}  // namespace
+
 task<connection> detail::open_connection(connect_options o) {
+    std::optional<ca_bundle> cas;
+    if (o.tls) {
+        if (!o.sslmode.empty() && o.sslmode != "verify-full")
+            throw interface_error("pg::connect: with tls (a corio tls_context) the sslmode is verify-full, not '" +
+                                  o.sslmode + "'");
+        cas.emplace(*o.tls);
+        o.sslmode = "verify-full";
+    }
     std::vector<const char*> keys;
     std::vector<const char*> values;
     const std::string port = o.port != 0 ? std::to_string(o.port) : std::string();
@@ -133,6 +216,7 @@ task<connection> detail::open_connection(connect_options o) {
     add("password", o.password);
     if (!o.database.empty()) add("dbname", o.database);
     add("sslmode", o.sslmode);
+    if (cas) add("sslrootcert", cas->path());
     add("application_name", o.application_name);
     add("connect_timeout", timeout);
     add("options", settings);

@@ -5,6 +5,11 @@
 // user, password, dbname, sslmode, connect_timeout, application_name, ...);
 // fields set in connect_options override the DSN's; libpq also reads the PG*
 // environment variables for what neither gives.
+//
+// TLS: libpq's own (sslmode, sslrootcert, ... in the DSN), or a corio
+// tls_context in `tls`: the server's chain is then verified against that
+// context's CAs (the system's and those of load_verify_file) and its name
+// against the host, as sslmode=verify-full.
 #pragma once
 
 #include <chrono>
@@ -14,6 +19,8 @@
 #include <map>
 #include <optional>
 #include <string>
+
+#include <corio/net/tls.hpp>
 
 namespace corio {
 template <class T>
@@ -32,6 +39,11 @@ struct connect_options {
     std::string password;
     std::string database;
     std::string sslmode;             // disable, allow, prefer, require, verify-ca, verify-full
+    /// TLS verified with corio's tls_context (a client context): the
+    /// server's certificate chain against its CAs, the server's name against
+    /// the host (sslmode verify-full; an sslmode other than that or empty
+    /// is interface_error).
+    std::optional<corio::tls_context> tls;
     std::string application_name;
     std::chrono::seconds connect_timeout{0};  // 0: the DSN's, or none
     /// Each query's time limit (asyncpg's command_timeout): on expiry the
