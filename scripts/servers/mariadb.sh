@@ -10,6 +10,9 @@
 # `stop` stops the server by the PID in DIR/mariadbd.pid and removes DIR.
 # `restart` stops the server of DIR and starts it again on the same port and
 # data (the tests of a pool healing after a restart use a private DIR).
+# With CORIO_MARIADB_TLS=off at `start`, the server offers no TLS (no
+# CORIO_MYSQL_TLS_CA then; `restart` keeps it so): the test of a client that
+# requires TLS from a server without it.
 # start and stop are idempotent; progress goes to stderr, the server's log to DIR/log.
 set -euo pipefail
 
@@ -63,6 +66,7 @@ fi
 dir=$(cd "$dir" && pwd)
 
 if [[ "$action" == start ]]; then
+if [[ "${CORIO_MARIADB_TLS:-on}" == off ]]; then touch "$dir/no-tls"; fi
 # A CA and a server certificate for 127.0.0.1 and localhost, so that TLS can
 # be tested (clients that do not ask for TLS do not get it).
 if ! (cd "$dir" && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=corio test CA" \
@@ -84,6 +88,9 @@ fi
 
 admin() { mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot "$@"; }
 
+tls_args=(--ssl-ca="$dir/ca.pem" --ssl-cert="$dir/server-cert.pem" --ssl-key="$dir/server-key.pem")
+[[ -f "$dir/no-tls" ]] && tls_args=()
+
 # Starts mariadbd on $port and waits (30 s) for it to answer; 1 if it did not.
 launch() {
     log "starting mariadbd on 127.0.0.1:$port"
@@ -93,7 +100,7 @@ launch() {
         --innodb-flush-log-at-trx-commit=0 --skip-name-resolve --max-connections=500 \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
         --lock-wait-timeout=20 --innodb-lock-wait-timeout=10 \
-        --ssl-ca="$dir/ca.pem" --ssl-cert="$dir/server-cert.pem" --ssl-key="$dir/server-key.pem" \
+        "${tls_args[@]}" \
         --log-error="$dir/log" </dev/null >>"$dir/log" 2>&1 &
     local launcher=$!
     echo "$launcher" >"$dir/launcher.pid"
@@ -163,7 +170,8 @@ CORIO_MYSQL_USER=$user
 CORIO_MYSQL_PASSWORD=$password
 CORIO_MYSQL_DB=testdb
 CORIO_MYSQL_SOCKET=$dir/mysqld.sock
-CORIO_MYSQL_ROOT_PASSWORD=$root_password
+CORIO_MYSQL_ROOT_PASSWORD=$root_password"
+[[ -f "$dir/no-tls" ]] || env_lines+="
 CORIO_MYSQL_TLS_CA=$dir/ca.pem"
 echo "$env_lines" >"$dir/env"
 echo "$env_lines"

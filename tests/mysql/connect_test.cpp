@@ -2,8 +2,10 @@
 // the session aiomysql's defaults give (utf8mb4, autocommit off), TLS when
 // asked for (required, verify_identity), and every way connecting fails
 // (wrong password, unknown database, nothing listening, a server that never
-// answers, a certificate the given CA did not sign, a cancelled connect),
-// each an operational_error naming host and port, never the password.
+// answers, a certificate the given CA did not sign, a cancelled connect,
+// TLS required from a server that offers none), each an operational_error
+// naming host and port, never the password; and ed25519 authentication
+// (MariaDB's; caching_sha2_password is MySQL's, which MariaDB does not serve).
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -246,6 +249,87 @@ TEST(mysql_connect, tls_modes_against_a_server_with_a_certificate) {
         } catch (const mysql::operational_error& e) {
             EXPECT_EQ(e.code(), 2026u) << e.what();  // CR_SSL_CONNECTION_ERROR
             EXPECT_NE(std::string(e.what()).find("mysql::connect 127.0.0.1:"), std::string::npos) << e.what();
+        }
+    };
+    corio::run(body());
+}
+
+corio::task<std::string> first_value(mysql::connection& conn, std::string sql) {
+    std::string out;
+    auto read = [&out, &sql](mysql::cursor& cur) -> corio::task<> {
+        co_await cur.execute(sql);
+        auto r = co_await cur.fetchone();
+        if (r) out = r->is_null(0) ? "NULL" : r->get<std::string>(0);
+    };
+    co_await corio::with(conn.cursor(), read);
+    co_return out;
+}
+
+corio::task<> exec(mysql::connection& conn, std::string sql) {
+    auto run = [&sql](mysql::cursor& cur) -> corio::task<> { co_await cur.execute(sql); };
+    co_await corio::with(conn.cursor(), run);
+}
+
+TEST(mysql_connect, ed25519_authentication) {
+    auto body = []() -> corio::task<> {
+        auto root = server().options();
+        root.user = "root";
+        root.password = server().root_password;
+        root.autocommit = true;
+        {
+            auto admin = co_await mysql::connect(root);
+            if (co_await first_value(admin, "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.PLUGINS "
+                                            "WHERE PLUGIN_NAME = 'ed25519' AND PLUGIN_STATUS = 'ACTIVE'") == "0")
+                co_await exec(admin, "INSTALL SONAME 'auth_ed25519'");
+            co_await exec(admin, "CREATE OR REPLACE USER 'corio_ed'@'%' IDENTIFIED VIA ed25519 "
+                                        "USING PASSWORD('ed-Secret-7')");
+            co_await exec(admin, "GRANT SELECT ON testdb.* TO 'corio_ed'@'%'");
+        }
+        auto o = server().options();
+        o.user = "corio_ed";
+        o.password = "ed-Secret-7";
+        {
+            auto conn = co_await mysql::connect(o);
+            EXPECT_EQ(co_await first_value(conn, "SELECT CURRENT_USER()"), "corio_ed@%");
+        }
+        o.password = "ed-Wrong-8";
+        try {
+            auto conn = co_await mysql::connect(o);
+            ADD_FAILURE() << "connected with a wrong ed25519 password";
+        } catch (const mysql::operational_error& e) {
+            EXPECT_EQ(e.code(), 1045u) << e.what();
+            EXPECT_EQ(std::string(e.what()).find("ed-Wrong-8"), std::string::npos) << e.what();
+        }
+        auto admin = co_await mysql::connect(root);
+        co_await exec(admin, "DROP USER 'corio_ed'@'%'");
+    };
+    corio::run(body());
+}
+
+TEST(mysql_connect, tls_required_from_a_server_without_tls_is_refused) {
+    ::setenv("CORIO_MARIADB_TLS", "off", 1);
+    corio_mysql_test::private_server plain;
+    ::unsetenv("CORIO_MARIADB_TLS");
+    const auto info = plain.info();
+    EXPECT_TRUE(info.tls_ca.empty());
+    auto body = [&info]() -> corio::task<> {
+        auto o = info.options();
+        o.tls.mode = mysql::tls_mode::preferred;
+        {
+            auto conn = co_await mysql::connect(o);  // not offered: plain
+            EXPECT_EQ(co_await first_value(conn, "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
+                                                 "WHERE VARIABLE_NAME = 'SSL_CIPHER'"),
+                      "");
+        }
+        o.tls.mode = mysql::tls_mode::required;
+        try {
+            auto conn = co_await mysql::connect(o);
+            ADD_FAILURE() << "connected without TLS although TLS was required";
+        } catch (const mysql::operational_error& e) {
+            const std::string what = e.what();
+            EXPECT_EQ(e.code(), 2026u) << what;  // CR_SSL_CONNECTION_ERROR
+            EXPECT_NE(what.find("mysql::connect 127.0.0.1:" + std::to_string(info.port)), std::string::npos) << what;
+            EXPECT_EQ(what.find(info.password), std::string::npos) << what;
         }
     };
     corio::run(body());
