@@ -56,11 +56,12 @@ struct pool_state : std::enable_shared_from_this<pool_state> {
     bool closing = false;
     corio::event all_back;
     // Connections released with their session reset owed (give_back), and
-    // the task that sends those still owed at the loop's next turn.
+    // the housekeeper task that sends those still owed at the loop's next
+    // turn and closes connections idle too long.
     std::vector<std::weak_ptr<conn_state>> owed;
-    corio::event owed_ready;
-    bool sender_running = false;
-    void start_reset_sender();
+    corio::event owed_ready;  // an owed reset, or a change to the idle list
+    bool housekeeper_running = false;
+    void start_housekeeper();
 
     task<connection> new_connection();
     task<connection> take(std::optional<std::chrono::milliseconds> timeout);
@@ -184,31 +185,62 @@ task<void> reset_session(std::shared_ptr<conn_state> s, bool in_transaction) {
 }
 }  // namespace
 
-// One task per pool, started at the first deferred reset: it runs after the
-// tasks a release woke, so a reset the next user's first statement did not
-// carry is sent alone then. It holds the pool's state while it runs and ends
-// when the pool closes (or the loop's main task ends and cancels it).
-void pool_state::start_reset_sender() {
-    sender_running = true;
+// The pool's housekeeper, one task per pool: it sends the session resets
+// still owed at the loop's next turn (it runs after the tasks a release
+// woke, so a reset the next user's first statement did not carry is sent
+// alone then), and closes idle connections once they have been idle for
+// max_inactive_connection_lifetime (asyncpg's timer: the pool may then hold
+// fewer than min_size; acquire opens again). It holds the pool's state while
+// it runs and ends when the pool closes (or the loop's main task ends and
+// cancels it).
+void pool_state::start_housekeeper() {
+    housekeeper_running = true;
     corio::spawn([self = shared_from_this()]() -> task<void> {
         struct stopped {
             pool_state* p;
-            ~stopped() { p->sender_running = false; }
+            ~stopped() { p->housekeeper_running = false; }
         } guard{self.get()};
+        const auto lifetime = self->options.max_inactive_connection_lifetime;
         while (!self->closing) {
-            co_await self->owed_ready.wait();
-            co_await corio::sleep(reset_delay);
-            self->owed_ready.clear();
-            auto batch = std::move(self->owed);
-            self->owed.clear();
-            for (auto& w : batch) {
-                auto s = w.lock();
-                if (!s || !s->reset_owed || !s->usable() || s->copying) continue;
-                try {
-                    s->pay_owed_reset("pg::pool::release");
-                    co_await s->flush("pg::pool::release: resetting the session");
-                } catch (const std::exception&) {
-                    // Broken: the connection's next user (or the idle check) finds it so.
+            if (lifetime.count() > 0 && !self->idle.empty()) {
+                // Wakes for an owed reset, or when the oldest idle connection expires.
+                const auto expiry = self->idle.front().since + lifetime;
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      expiry - std::chrono::steady_clock::now()) +
+                                  std::chrono::milliseconds(1);
+                if (left.count() > 0) {
+                    try {
+                        co_await corio::wait_for(self->owed_ready.wait(), left);
+                    } catch (const corio::timeout_error&) {
+                    }
+                }
+            } else {
+                co_await self->owed_ready.wait();
+            }
+            if (self->closing) break;
+            if (!self->owed.empty()) {
+                co_await corio::sleep(reset_delay);
+                self->owed_ready.clear();  // before taking the batch: a later release sets it again
+                auto batch = std::move(self->owed);
+                self->owed.clear();
+                for (auto& w : batch) {
+                    auto s = w.lock();
+                    if (!s || !s->reset_owed || !s->usable() || s->copying) continue;
+                    try {
+                        s->pay_owed_reset("pg::pool::release");
+                        co_await s->flush("pg::pool::release: resetting the session");
+                    } catch (const std::exception&) {
+                        // Broken: its next user (or the idle check) finds it so.
+                    }
+                }
+            } else {
+                self->owed_ready.clear();
+            }
+            if (lifetime.count() > 0) {
+                const auto now = std::chrono::steady_clock::now();
+                while (!self->idle.empty() && now - self->idle.front().since >= lifetime) {
+                    self->drop(self->idle.front().conn);
+                    self->idle.pop_front();
                 }
             }
         }
@@ -227,14 +259,13 @@ task<void> pool_state::give_back(connection c) {
         // carries it in its own segment (BEGIN, the reset, COMMIT, then the
         // statement: one write and one wakeup of the server, not two), so
         // the session is reset before anything of the next user's runs; if
-        // nothing is sent by the loop's next turn, the reset sender sends
+        // nothing is sent by the loop's next turn, the housekeeper sends
         // it alone, so a released advisory lock or LISTEN does not outlive
         // the release by more than that. A reset that fails breaks the
         // connection (its next user gets connection_error and the pool
         // replaces it) rather than hand out a session in an unknown state.
         s->reset_owed = true;
         owed.push_back(s);
-        if (!sender_running) start_reset_sender();
     } else if (keep) {
         bool failed = false;
         try {
@@ -248,8 +279,10 @@ task<void> pool_state::give_back(connection c) {
     if (keep) idle.push_back(idle_entry{std::move(c), std::chrono::steady_clock::now()});
     else drop(c);
     permits.release();
-    // After the release: the waiter it woke runs first and may carry the reset.
-    if (!owed.empty()) owed_ready.set();
+    // After the release: the waiter it woke runs first and may carry the
+    // reset. The housekeeper also learns of a newly idle connection.
+    if (!housekeeper_running && !closing) start_housekeeper();
+    owed_ready.set();
     if (in_use == 0) all_back.set();
 }
 
@@ -326,6 +359,7 @@ task<void> pool::close() {
     if (!state_) co_return;
     auto s = state_;
     s->closing = true;
+    s->owed_ready.set();  // the housekeeper ends
     if (s->in_use > 0) {
         s->all_back.clear();
         while (s->in_use > 0) {
@@ -390,6 +424,7 @@ task<pool> create_pool(pool_options options) {
             state->idle.push_back(detail::pool_state::idle_entry{std::move(c), now});
             ++state->open;
         }
+        if (state->options.max_inactive_connection_lifetime.count() > 0) state->start_housekeeper();
     }
     co_return p;
 }

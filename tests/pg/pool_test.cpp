@@ -337,6 +337,38 @@ TEST(pg_pool, discard_all_by_a_user_and_a_reset_that_fails) {
     corio::run(body());
 }
 
+TEST(pg_pool, idle_connections_close_after_max_inactive_connection_lifetime) {
+    auto body = []() -> corio::task<> {
+        pg::pool_options o = options(2, 3);
+        o.max_inactive_connection_lifetime = 300ms;
+        pg::pool p = co_await pg::create_pool(o);
+        EXPECT_EQ(p.size(), 2u);
+        pg::connection watcher = co_await pg::connect(t::dsn());
+        const std::string count_sql =
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'";
+        const auto before = co_await watcher.fetchval<std::int64_t>(count_sql);
+        // Nobody acquires: a timer closes them, as asyncpg's does.
+        co_await corio::sleep(900ms);
+        EXPECT_EQ(p.size(), 0u);
+        EXPECT_EQ(p.idle(), 0u);
+        EXPECT_EQ(co_await watcher.fetchval<std::int64_t>(count_sql), before - 2);
+        // The pool opens again when asked.
+        EXPECT_EQ(co_await p.fetchval<int>("SELECT 7"), 7);
+        EXPECT_EQ(p.size(), 1u);
+        // A connection in use is not expired, however long it is held.
+        auto hold = [](pg::connection& c) -> corio::task<> {
+            co_await corio::sleep(600ms);
+            EXPECT_EQ(co_await c.fetchval<int>("SELECT 8"), 8);
+        };
+        co_await corio::with(p.acquire(), hold);
+        EXPECT_EQ(p.size(), 1u);
+        co_await watcher.close();
+        co_await p.close();
+    };
+    corio::run(body());
+}
+
 TEST(pg_pool, terminated_connections_are_replaced) {
     auto body = []() -> corio::task<> {
         pg::pool p = co_await pg::create_pool(options(1, 1));

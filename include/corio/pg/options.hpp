@@ -71,8 +71,8 @@ struct pool_options {
     std::size_t max_size = 10;
     /// A connection that served this many acquires is replaced (0: never).
     std::size_t max_queries = 50'000;
-    /// An idle connection older than this is closed instead of handed out
-    /// (checked when acquiring; 0: never).
+    /// A connection idle in the pool this long is closed (a timer, as
+    /// asyncpg's; the pool may then hold fewer than min_size); 0: never.
     std::chrono::milliseconds max_inactive_connection_lifetime{300'000};
     /// Called with each new connection once (asyncpg's init).
     std::function<task<void>(connection&)> init;

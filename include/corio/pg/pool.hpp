@@ -23,9 +23,11 @@
 // and it is replaced. With a transaction open, release waits for the
 // ROLLBACK and the reset (5 s bound). A connection
 // that broke, failed to reset or served max_queries acquires is closed
-// instead and a new one is opened on a later acquire. An idle connection whose server went away (a restart) or that
-// was idle longer than max_inactive_connection_lifetime is closed when an
-// acquire meets it, never handed out: a server restart heals the pool.
+// instead and a new one is opened on a later acquire. An idle connection
+// whose server went away (a restart) is closed when an acquire meets it,
+// never handed out: a server restart heals the pool. One idle for
+// max_inactive_connection_lifetime is closed by the pool's housekeeper task
+// (a timer), which also sends the owed resets; it ends with the pool.
 // close() refuses new acquires, waits for the acquired connections to come
 // back and closes all; terminate() closes everything at once (connections in
 // use get connection_error). One loop owns a pool.
