@@ -67,22 +67,25 @@ std::string request::content_type() const {
     return out;
 }
 
+task<void> request::load_body() {
+    if (body_) co_return;
+    if (!connection_) throw std::logic_error("request::read: the request is no longer being served");
+    std::string body;
+    co_await connection_->read_body(body);
+    body_ = std::move(body);
+}
+
 task<std::string> request::read() {
-    if (!body_) {
-        if (!connection_) throw std::logic_error("request::read: the request is no longer being served");
-        std::string body;
-        co_await connection_->read_body(body);
-        body_ = std::move(body);
-    }
-    co_return *body_;
+    co_await load_body();
+    co_return *body_;  // a copy: the request keeps its own for later calls
 }
 
 task<std::string> request::text() { co_return co_await read(); }
 
 task<nlohmann::json> request::json() {
-    const std::string body = co_await read();
+    co_await load_body();
     try {
-        co_return nlohmann::json::parse(body);
+        co_return nlohmann::json::parse(*body_);
     } catch (const nlohmann::json::parse_error& e) {
         throw http_bad_request(std::string("request::json: the body is not JSON: ") + e.what());
     }
@@ -91,12 +94,12 @@ task<nlohmann::json> request::json() {
 task<multi_dict> request::post() {
     const std::string type = content_type();
     if (type == "application/x-www-form-urlencoded") {
-        const std::string body = co_await read();
-        co_return parse_urlencoded(body);
+        co_await load_body();
+        co_return parse_urlencoded(*body_);
     }
     if (type == "multipart/form-data") {
-        const std::string body = co_await read();
-        co_return detail::parse_multipart_form(head_.headers.get("Content-Type").value_or(""), body);
+        co_await load_body();
+        co_return detail::parse_multipart_form(head_.headers.get("Content-Type").value_or(""), *body_);
     }
     co_return multi_dict();
 }

@@ -153,7 +153,7 @@ route_match route_table::resolve(std::string_view method, std::string_view path,
         return false;
     };
     info.clear();
-    if (auto it = plain_.find(std::string(path)); it != plain_.end()) {
+    if (auto it = plain_.find(path); it != plain_.end()) {
         for (std::size_t i : it->second)
             if (consider(routes_[i])) return {&routes_[i].chain, routes_[i].app, routes_[i].client_max_size, {}};
     }

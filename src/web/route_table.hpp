@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <regex>
 #include <string>
@@ -69,7 +70,12 @@ private:
     void add_app(application& app, const std::string& prefix, std::vector<middleware> outer);
     std::vector<table_route> routes_;
     std::vector<table_static> statics_;
-    std::unordered_map<std::string, std::vector<std::size_t>> plain_;  // path -> routes, in order
+    // Looked up by the request's path as a string_view, without a copy.
+    struct path_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view p) const noexcept { return std::hash<std::string_view>{}(p); }
+    };
+    std::unordered_map<std::string, std::vector<std::size_t>, path_hash, std::equal_to<>> plain_;  // path -> routes, in order
     handler missing_chain_;
     application* root_ = nullptr;
 };

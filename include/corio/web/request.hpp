@@ -110,6 +110,8 @@ private:
     friend struct detail::request_access;
     friend class stream_response;
     request() = default;
+    /// Reads the body into body_ once; json() and post() parse it in place.
+    task<void> load_body();
 
     http::request_head head_;
     std::string path_;
