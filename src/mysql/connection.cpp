@@ -306,28 +306,29 @@ static void need_state(const std::shared_ptr<connection_state>& s, const char* o
     if (!s) throw std::logic_error(std::string(operation) + ": the connection was moved from or never connected");
 }
 
-task<> connection::commit() {
-    need_state(state_, "mysql::connection::commit");
-    auto s = state_;
+namespace {
+// One Connector/C call that gives a status (commit, rollback, autocommit,
+// ping): the connection's turn, the non-blocking start/cont pair driven on
+// the loop, an error naming the operation and `what`.
+template <class Ret, class Start, class Cont>
+task<> call(std::shared_ptr<connection_state> s, const char* operation, std::string what, Start start, Cont resume) {
+    need_state(s, operation);
     auto guard = co_await s->busy.scoped();
-    s->check_usable("mysql::connection::commit", "");
-    my_bool ret = 0;
-    int status = mysql_commit_start(&ret, s->mysql);
-    auto cont = [&](int ready) { return mysql_commit_cont(&ret, s->mysql, ready); };
-    co_await detail::drive(*s, status, "mysql::connection::commit", cont);
-    if (ret != 0) s->fail("mysql::connection::commit", "");
+    s->check_usable(operation, what);
+    Ret ret = 0;
+    int status = start(&ret, s->mysql);
+    auto cont = [&](int ready) { return resume(&ret, s->mysql, ready); };
+    co_await detail::drive(*s, status, operation, cont);
+    if (ret != 0) s->fail(operation, what);
+}
+}  // namespace
+
+task<> connection::commit() {
+    co_await call<my_bool>(state_, "mysql::connection::commit", "", mysql_commit_start, mysql_commit_cont);
 }
 
 task<> connection::rollback() {
-    need_state(state_, "mysql::connection::rollback");
-    auto s = state_;
-    auto guard = co_await s->busy.scoped();
-    s->check_usable("mysql::connection::rollback", "");
-    my_bool ret = 0;
-    int status = mysql_rollback_start(&ret, s->mysql);
-    auto cont = [&](int ready) { return mysql_rollback_cont(&ret, s->mysql, ready); };
-    co_await detail::drive(*s, status, "mysql::connection::rollback", cont);
-    if (ret != 0) s->fail("mysql::connection::rollback", "");
+    co_await call<my_bool>(state_, "mysql::connection::rollback", "", mysql_rollback_start, mysql_rollback_cont);
 }
 
 task<> connection::begin() {
@@ -339,28 +340,16 @@ task<> connection::begin() {
 }
 
 task<> connection::autocommit(bool on) {
-    need_state(state_, "mysql::connection::autocommit");
-    auto s = state_;
-    auto guard = co_await s->busy.scoped();
-    s->check_usable("mysql::connection::autocommit", "");
-    s->reset_needed = true;
-    my_bool ret = 0;
-    int status = mysql_autocommit_start(&ret, s->mysql, on ? 1 : 0);
-    auto cont = [&](int ready) { return mysql_autocommit_cont(&ret, s->mysql, ready); };
-    co_await detail::drive(*s, status, "mysql::connection::autocommit", cont);
-    if (ret != 0) s->fail("mysql::connection::autocommit", on ? "true" : "false");
+    if (state_) state_->reset_needed = true;
+    // Named first: a capturing lambda inside a co_await expression is what
+    // g++ 12 destroys twice (workaround(gcc-12)).
+    auto start = [on](my_bool* ret, MYSQL* m) { return mysql_autocommit_start(ret, m, on ? 1 : 0); };
+    co_await call<my_bool>(state_, "mysql::connection::autocommit", on ? "true" : "false", start, mysql_autocommit_cont);
 }
 
 task<> connection::ping() {
-    need_state(state_, "mysql::connection::ping");
-    auto s = state_;
-    auto guard = co_await s->busy.scoped();
-    s->check_usable("mysql::connection::ping", s->where);
-    int ret = 0;
-    int status = mysql_ping_start(&ret, s->mysql);
-    auto cont = [&](int ready) { return mysql_ping_cont(&ret, s->mysql, ready); };
-    co_await detail::drive(*s, status, "mysql::connection::ping", cont);
-    if (ret != 0) s->fail("mysql::connection::ping", s->where);
+    const std::string where = state_ ? state_->where : std::string();
+    co_await call<int>(state_, "mysql::connection::ping", where, mysql_ping_start, mysql_ping_cont);
 }
 
 task<> connection::close() {
