@@ -245,16 +245,21 @@ int conn_state::send_session_reset(bool rollback_first, bool wrapped) {
     return results;
 }
 
+// Open, and every parameter encoded (an encoding error is kept in the
+// params until the send, so the message names the operation).
+void conn_state::check_sendable(const std::string& operation, const encoded_params& params) const {
+    check_open(operation);
+    if (!params.error) return;
+    try {
+        std::rethrow_exception(params.error);
+    } catch (const std::exception& e) {
+        throw interface_error(operation + ": a parameter cannot be sent: " + e.what());
+    }
+}
+
 std::shared_ptr<request> conn_state::submit(std::string operation, const std::string& sql,
                                             const encoded_params& params, bool cache_it) {
-    check_open(operation);
-    if (params.error) {
-        try {
-            std::rethrow_exception(params.error);
-        } catch (const std::exception& e) {
-            throw interface_error(operation + ": a parameter cannot be sent: " + e.what());
-        }
-    }
+    check_sendable(operation, params);
     std::string new_key;
     std::string hit_key;
     const bool reset_first = std::exchange(reset_owed, false);
@@ -354,14 +359,7 @@ bool conn_state::send_deallocations() {
 
 std::shared_ptr<request> conn_state::submit_prepared(std::string operation, const std::string& name,
                                                      const encoded_params& params, const std::vector<oid>& types) {
-    check_open(operation);
-    if (params.error) {
-        try {
-            std::rethrow_exception(params.error);
-        } catch (const std::exception& e) {
-            throw interface_error(operation + ": a parameter cannot be sent: " + e.what());
-        }
-    }
+    check_sendable(operation, params);
     if (params.values.size() != types.size())
         throw interface_error(operation + ": " + std::to_string(params.values.size()) + " arguments for " +
                               std::to_string(types.size()) + " parameters");

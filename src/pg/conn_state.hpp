@@ -104,6 +104,8 @@ struct conn_state : std::enable_shared_from_this<conn_state> {
     bool usable() const noexcept { return conn != nullptr && !broken && !closing; }
     /// throws interface_error (closed) or connection_error (broken).
     void check_open(const std::string& operation) const;
+    /// check_open, and interface_error when a parameter failed to encode.
+    void check_sendable(const std::string& operation, const encoded_params& params) const;
     [[noreturn]] void throw_connection_error(const std::string& operation, const std::string& reason) const;
     /// Fails every pending request with connection_error and marks the connection dead.
     void break_connection(const std::string& reason);
