@@ -25,25 +25,14 @@ user=corio
 password=corio-secret
 
 log() { echo "mariadb.sh: $*" >&2; }
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 stop_server() {
     local pid=""
     [[ -f "$dir/mariadbd.pid" ]] && pid=$(cat "$dir/mariadbd.pid" 2>/dev/null || true)
     [[ -z "$pid" && -f "$dir/launcher.pid" ]] && pid=$(cat "$dir/launcher.pid" 2>/dev/null || true)
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        if kill -0 "$pid" 2>/dev/null; then
-            log "pid $pid still running after 15 s: SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        fi
-    fi
-}
-
-free_port() {
-    python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+    stop_pid "$pid" TERM
 }
 
 case "$action" in

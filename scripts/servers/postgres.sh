@@ -32,6 +32,8 @@ db=corio_test
 bin=${CORIO_PG_BIN:-/usr/lib/postgresql/15/bin}
 
 log() { echo "postgres.sh: $*" >&2; }
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 home_of() { # where the data, socket and log are
     if [[ -f "$dir/home" ]]; then cat "$dir/home"; else echo "$dir"; fi
@@ -42,20 +44,7 @@ stop_server() {
     home=$(home_of)
     [[ -f "$home/data/postmaster.pid" ]] && pid=$(head -1 "$home/data/postmaster.pid" 2>/dev/null || true)
     [[ -z "$pid" && -f "$dir/launcher.pid" ]] && pid=$(cat "$dir/launcher.pid" 2>/dev/null || true)
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-        kill -INT "$pid" 2>/dev/null || true
-        for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        if kill -0 "$pid" 2>/dev/null; then
-            log "pid $pid still running after 15 s: SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        fi
-    fi
-}
-
-free_port() {
-    python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+    stop_pid "$pid" INT
 }
 
 case "$action" in
