@@ -91,6 +91,11 @@ std::string numeric_to_text(const char* p, int n, const column_ref& col) {
     if (sign == 0xC000) return "NaN";
     if (sign == 0xD000) return "Infinity";
     if (sign == 0xF000) return "-Infinity";
+    if (sign != 0 && sign != 0x4000) throw_type_error(col, "a numeric with the sign word " + std::to_string(sign));
+    for (int i = 0; i < ndigits; ++i) {
+        const auto d = static_cast<std::int16_t>(get_be(p + 8 + 2 * i, 2));
+        if (d < 0 || d > 9999) throw_type_error(col, "a numeric digit " + std::to_string(d) + " (base 10000)");
+    }
     auto digit = [&](int i) -> int {
         if (i < 0 || i >= ndigits) return 0;
         return static_cast<int>(static_cast<std::int16_t>(get_be(p + 8 + 2 * i, 2)));

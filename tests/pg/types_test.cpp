@@ -2,11 +2,15 @@
 // API.md section 12 both ways, checked against the server's own text form
 // (what psql prints: value::text), NULLs, arrays, strings with quotes,
 // backslashes and every byte but NUL, bytea with NUL, and no SQL injection
-// through parameters.
+// through parameters; values the C++ type cannot hold (infinity, dates past
+// year 32767, huge intervals, a float8 too big for float) and malformed
+// binary input (what a broken or hostile peer could send: truncated or
+// oversized arrays, bad numeric digits) refused with pg::type_error.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -108,6 +112,87 @@ TEST(pg_types, nulls_and_optionals) {
         co_await c.close();
     };
     corio::run(body());
+}
+
+// Reads `sql`'s single value as T and gives the type_error's message ("" if none).
+template <class T>
+corio::task<std::string> refusal(pg::connection& c, std::string sql) {
+    try {
+        (void)co_await c.fetchval<T>(sql);
+    } catch (const pg::type_error& e) {
+        co_return e.what();
+    }
+    co_return "";
+}
+
+TEST(pg_types, values_the_cpp_type_cannot_hold_are_type_errors) {
+    auto body = []() -> corio::task<> {
+        pg::connection c = co_await pg::connect(t::dsn());
+        using tz = std::chrono::sys_time<microseconds>;
+        using local = std::chrono::local_time<microseconds>;
+        std::string what = co_await refusal<tz>(c, "SELECT 'infinity'::timestamptz");
+        EXPECT_NE(what.find("infinity has no time_point"), std::string::npos) << what;
+        what = co_await refusal<local>(c, "SELECT '-infinity'::timestamp");
+        EXPECT_NE(what.find("infinity has no time_point"), std::string::npos) << what;
+        what = co_await refusal<std::chrono::year_month_day>(c, "SELECT '40000-01-01'::date");
+        EXPECT_NE(what.find("beyond std::chrono::year"), std::string::npos) << what;
+        what = co_await refusal<microseconds>(c, "SELECT interval '170000000 years'");
+        EXPECT_NE(what.find("out of std::chrono::microseconds' range"), std::string::npos) << what;
+        what = co_await refusal<float>(c, "SELECT 1e300::float8");
+        EXPECT_NE(what.find("does not fit in a float"), std::string::npos) << what;
+        // What fits still reads.
+        EXPECT_EQ(co_await c.fetchval<float>("SELECT 1.5::float8"), 1.5f);
+        EXPECT_EQ((co_await c.fetchval<std::chrono::year_month_day>("SELECT '32767-12-31'::date")).year(),
+                  std::chrono::year(32767));
+        co_await c.close();
+    };
+    corio::run(body());
+}
+
+TEST(pg_types, malformed_binary_values_are_type_errors) {
+    namespace d = corio::pg::detail;
+    auto be = [](std::string& out, std::uint64_t v, int n) { d::put_be(out, v, n); };
+    auto refused = [](auto decode_one, const std::string& bytes) -> std::string {
+        try {
+            decode_one(pg::cell{bytes.data(), static_cast<int>(bytes.size()), false});
+        } catch (const pg::type_error& e) {
+            return e.what();
+        }
+        return "";
+    };
+    const d::column_ref ints{"xs", pg::oids::int4_array, "std::vector<int>"};
+    auto ints_of = [&ints](const pg::cell& c) { (void)d::decode<std::vector<std::int32_t>>(c, ints); };
+    std::string header;  // one dimension, no nulls, int4; then the count
+    be(header, 1, 4);
+    be(header, 0, 4);
+    be(header, pg::oids::int4, 4);
+    // A one-dimensional array cut inside its 20-byte header.
+    EXPECT_NE(refused(ints_of, header + "\x00\x00").find("a truncated array"), std::string::npos);
+    // A count the bytes cannot hold (nothing reserved for it), and a negative one.
+    std::string huge = header;
+    be(huge, 0x7fffffff, 4);
+    be(huge, 1, 4);
+    EXPECT_NE(refused(ints_of, huge).find("an array of 2147483647 elements"), std::string::npos);
+    std::string negative = header;
+    be(negative, 0xffffffff, 4);
+    be(negative, 1, 4);
+    EXPECT_NE(refused(ints_of, negative).find("an array of -1 elements"), std::string::npos);
+    // A numeric digit outside base 10000, and an unknown sign word.
+    const d::column_ref num{"n", pg::oids::numeric, "std::string"};
+    auto numeric_of = [&num](const pg::cell& c) { (void)d::decode<std::string>(c, num); };
+    std::string bad_digit;
+    be(bad_digit, 1, 2);
+    be(bad_digit, 0, 2);
+    be(bad_digit, 0, 2);
+    be(bad_digit, 0, 2);
+    be(bad_digit, 12345, 2);
+    EXPECT_NE(refused(numeric_of, bad_digit).find("a numeric digit 12345"), std::string::npos);
+    std::string bad_sign;
+    be(bad_sign, 0, 2);
+    be(bad_sign, 0, 2);
+    be(bad_sign, 0x1234, 2);
+    be(bad_sign, 0, 2);
+    EXPECT_NE(refused(numeric_of, bad_sign).find("sign word"), std::string::npos);
 }
 
 TEST(pg_types, arrays_round_trip) {

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -95,6 +96,17 @@ struct column_ref {
 // Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
 inline constexpr std::int64_t pg_epoch_us = 946'684'800'000'000;
 inline constexpr std::int32_t pg_epoch_days = 10'957;
+
+/// A timestamp's microseconds since PostgreSQL's epoch as microseconds since
+/// the Unix epoch; infinity (the int64 extremes) and what would overflow are
+/// type_errors, not wrapped values.
+inline std::int64_t unix_us_of(std::int64_t pg_us, const column_ref& col) {
+    if (pg_us == std::numeric_limits<std::int64_t>::max() || pg_us == std::numeric_limits<std::int64_t>::min())
+        throw_type_error(col, "infinity has no time_point");
+    std::int64_t out;
+    if (__builtin_add_overflow(pg_us, pg_epoch_us, &out)) throw_type_error(col, "the timestamp is out of range");
+    return out;
+}
 
 /// numeric and uuid binary values as their text.
 std::string numeric_to_text(const char* p, int n, const column_ref& col);
@@ -196,6 +208,10 @@ struct codec<T> {
             const std::uint64_t bits = get_be(c.data, 8);
             double d;
             std::memcpy(&d, &bits, 8);
+            if constexpr (sizeof(T) < sizeof(double)) {
+                if (std::isfinite(d) && (d > std::numeric_limits<T>::max() || d < std::numeric_limits<T>::lowest()))
+                    throw_type_error(col, "the value does not fit in a float");
+            }
             return static_cast<T>(d);
         }
         throw_type_error(col, {});
@@ -286,7 +302,7 @@ struct codec<timestamptz_t> {
     }
     static timestamptz_t decode(const cell& c, const column_ref& col) {
         if (col.type != oids::timestamptz || c.size != 8) throw_type_error(col, {});
-        return timestamptz_t(std::chrono::microseconds(static_cast<std::int64_t>(get_be(c.data, 8)) + pg_epoch_us));
+        return timestamptz_t(std::chrono::microseconds(unix_us_of(static_cast<std::int64_t>(get_be(c.data, 8)), col)));
     }
 };
 
@@ -300,7 +316,7 @@ struct codec<timestamp_t> {
     }
     static timestamp_t decode(const cell& c, const column_ref& col) {
         if (col.type != oids::timestamp || c.size != 8) throw_type_error(col, {});
-        return timestamp_t(std::chrono::microseconds(static_cast<std::int64_t>(get_be(c.data, 8)) + pg_epoch_us));
+        return timestamp_t(std::chrono::microseconds(unix_us_of(static_cast<std::int64_t>(get_be(c.data, 8)), col)));
     }
 };
 
@@ -319,7 +335,12 @@ struct codec<std::chrono::year_month_day> {
         const auto days = static_cast<std::int32_t>(get_be(c.data, 4));
         if (days == std::numeric_limits<std::int32_t>::max() || days == std::numeric_limits<std::int32_t>::min())
             throw_type_error(col, "infinity has no year_month_day");
-        return std::chrono::year_month_day(std::chrono::sys_days(std::chrono::days(days + pg_epoch_days)));
+        // PostgreSQL's dates reach year 5874897; std::chrono::year stops at 32767.
+        const std::int64_t unix_days = static_cast<std::int64_t>(days) + pg_epoch_days;
+        constexpr std::int64_t first = std::chrono::sys_days(std::chrono::year(-32767) / 1 / 1).time_since_epoch().count();
+        constexpr std::int64_t last = std::chrono::sys_days(std::chrono::year(32767) / 12 / 31).time_since_epoch().count();
+        if (unix_days < first || unix_days > last) throw_type_error(col, "the date is beyond std::chrono::year's range");
+        return std::chrono::year_month_day(std::chrono::sys_days(std::chrono::days(unix_days)));
     }
 };
 
@@ -339,7 +360,12 @@ struct codec<std::chrono::microseconds> {
         const auto days = static_cast<std::int32_t>(get_be(c.data + 8, 4));
         const auto months = static_cast<std::int32_t>(get_be(c.data + 12, 4));
         // As asyncpg's timedelta: a month counts 30 days.
-        return std::chrono::microseconds(us + (static_cast<std::int64_t>(days) + 30LL * months) * 86'400'000'000LL);
+        const std::int64_t all_days = static_cast<std::int64_t>(days) + 30LL * months;
+        std::int64_t day_us;
+        std::int64_t out;
+        if (__builtin_mul_overflow(all_days, 86'400'000'000LL, &day_us) || __builtin_add_overflow(us, day_us, &out))
+            throw_type_error(col, "the interval is out of std::chrono::microseconds' range");
+        return std::chrono::microseconds(out);
     }
 };
 
@@ -379,9 +405,14 @@ struct codec<std::vector<T>> {
         std::vector<T> out;
         if (ndim == 0) return out;
         if (ndim != 1) throw_type_error(col, "a " + std::to_string(ndim) + "-dimensional array");
+        if (c.size < 20) throw_type_error(col, "a truncated array");
         const auto n = static_cast<std::int32_t>(get_be(c.data + 12, 4));
         const char* p = c.data + 20;
         const char* end = c.data + c.size;
+        // Each element takes at least its 4-byte length: a count the bytes
+        // cannot hold is refused before anything is reserved for it.
+        if (n < 0 || n > (end - p) / 4) throw_type_error(col, "an array of " + std::to_string(n) + " elements in " +
+                                                                  std::to_string(c.size) + " bytes");
         out.reserve(static_cast<std::size_t>(n));
         const column_ref elem_col{col.name, elem_type, col.cpp};
         for (std::int32_t i = 0; i < n; ++i) {
