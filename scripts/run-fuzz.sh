@@ -15,10 +15,10 @@ cxx=${CXX:-clang++-19}
 flags="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Fuzz \
     -DCMAKE_CXX_FLAGS_FUZZ="$flags" -DCORIO_BUILD_FUZZ=ON -DCORIO_BUILD_TESTS=OFF -DCORIO_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build build-fuzz -j"$jobs" --target http_response_parser_fuzz http_chunked_fuzz web_form_fuzz pg_binary_fuzz
+cmake --build build-fuzz -j"$jobs" --target http_response_parser_fuzz http_chunked_fuzz web_form_fuzz pg_binary_fuzz mysql_values_fuzz
 
 status=0
-for target in http_response_parser_fuzz http_chunked_fuzz web_form_fuzz pg_binary_fuzz; do
+for target in http_response_parser_fuzz http_chunked_fuzz web_form_fuzz pg_binary_fuzz mysql_values_fuzz; do
     corpus=build-fuzz/corpus/$target
     mkdir -p "$corpus"
     echo "== $target: ${seconds}s"

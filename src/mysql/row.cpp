@@ -117,13 +117,25 @@ static std::string shown_date(const date_time& d) {
     return buf;
 }
 
+// A time of day (max_hour 23) or a TIME (MariaDB's range: 838 hours) whose
+// fields are in range; what no server sends is a type_error, never an
+// overflowing sum.
+static void check_clock(const row& r, std::size_t index, const date_time& d, const char* cpp, unsigned max_hour) {
+    if (d.hour <= max_hour && d.minute <= 59 && d.second <= 59 && d.microsecond <= 999'999) return;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%u:%02u:%02u.%06u", d.hour, d.minute, d.second, d.microsecond);
+    std::string name = index < r.columns().size() ? r.columns()[index].name : std::to_string(index);
+    throw type_error(std::string("mysql::row::get<") + cpp + "> column '" + name + "': " + buf +
+                     " is not a valid " + (max_hour == 23 ? "time of day" : "TIME"));
+}
+
 std::chrono::year_month_day row::date(std::size_t index, const value& v) const {
     constexpr const char* cpp = "std::chrono::year_month_day";
     auto* d = std::get_if<date_time>(&v);
     if (d == nullptr || d->type == date_time::kind::time) mismatch(index, cpp);
     const std::chrono::year_month_day ymd{std::chrono::year(d->year), std::chrono::month(d->month),
                                           std::chrono::day(d->day)};
-    if (!ymd.ok()) {
+    if (d->year < 0 || d->year > 9999 || !ymd.ok()) {  // MySQL's years: 0 to 9999
         std::string name = index < columns().size() ? columns()[index].name : std::to_string(index);
         throw type_error(std::string("mysql::row::get<") + cpp + "> column '" + name + "': " + shown_date(*d) +
                          " is not a valid date");
@@ -137,11 +149,12 @@ std::chrono::local_time<std::chrono::microseconds> row::datetime(std::size_t ind
     if (d == nullptr || d->type == date_time::kind::time) mismatch(index, cpp);
     const std::chrono::year_month_day ymd{std::chrono::year(d->year), std::chrono::month(d->month),
                                           std::chrono::day(d->day)};
-    if (!ymd.ok()) {
+    if (d->year < 0 || d->year > 9999 || !ymd.ok()) {  // MySQL's years: 0 to 9999
         std::string name = index < columns().size() ? columns()[index].name : std::to_string(index);
         throw type_error(std::string("mysql::row::get<") + cpp + "> column '" + name + "': " + shown_date(*d) +
                          " is not a valid date");
     }
+    check_clock(*this, index, *d, cpp, 23);
     using namespace std::chrono;
     return local_days(ymd) + hours(d->hour) + minutes(d->minute) + seconds(d->second) + microseconds(d->microsecond);
 }
@@ -149,6 +162,7 @@ std::chrono::local_time<std::chrono::microseconds> row::datetime(std::size_t ind
 std::chrono::microseconds row::time(std::size_t index, const value& v) const {
     auto* d = std::get_if<date_time>(&v);
     if (d == nullptr || d->type != date_time::kind::time) mismatch(index, "std::chrono::microseconds");
+    check_clock(*this, index, *d, "std::chrono::microseconds", 838);
     using namespace std::chrono;
     const microseconds t = hours(d->hour) + minutes(d->minute) + seconds(d->second) + microseconds(d->microsecond);
     return d->negative ? -t : t;
@@ -164,7 +178,7 @@ nlohmann::json row::json(std::size_t index, const value& v) const {
     }
     try {
         return nlohmann::json::parse(*s);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number too big
         std::string name = index < columns().size() ? columns()[index].name : std::to_string(index);
         throw type_error("mysql::row::get<nlohmann::json> column '" + name + "': the value is not JSON: " + e.what());
     }

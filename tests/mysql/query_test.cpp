@@ -9,9 +9,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <tuple>
 #include <utility>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -208,6 +209,49 @@ TEST(mysql_query, a_wrong_type_or_null_into_a_non_optional_names_the_column_and_
         }
         EXPECT_THROW((void)r->get<int>(7), std::out_of_range);
     });
+}
+
+TEST(mysql_query, values_no_cpp_type_holds_are_type_errors) {
+    // A JSON number beyond double, from the real server.
+    with_cursor([](mysql::connection&, mysql::cursor& cur) -> corio::task<> {
+        co_await cur.execute("SELECT '[1e999]' AS doc");
+        auto r = co_await cur.fetchone();
+        EXPECT_TRUE(r.has_value());
+        try {
+            (void)r->get<nlohmann::json>("doc");
+            ADD_FAILURE() << "1e999 read as a JSON number";
+        } catch (const mysql::type_error& e) {
+            EXPECT_NE(std::string(e.what()).find("column 'doc': the value is not JSON"), std::string::npos) << e.what();
+        }
+    });
+    // Fields out of range (what fuzz/mysql_values_fuzz sends; no server does):
+    // refused, never an overflowing sum or a wrapped year.
+    auto columns = std::make_shared<std::vector<mysql::column>>(1);
+    (*columns)[0].name = "t";
+    auto refused = [&columns](mysql::date_time d, auto cpp_type) -> std::string {
+        const mysql::row r(columns, std::vector<mysql::value>{d});
+        try {
+            (void)r.get<decltype(cpp_type)>(0);
+        } catch (const mysql::type_error& e) {
+            return e.what();
+        }
+        return "";
+    };
+    mysql::date_time time;
+    time.type = mysql::date_time::kind::time;
+    time.hour = 4'000'000'000u;
+    EXPECT_NE(refused(time, std::chrono::microseconds()).find("is not a valid TIME"), std::string::npos);
+    mysql::date_time stamp;
+    stamp.year = 2024;
+    stamp.month = 2;
+    stamp.day = 29;
+    stamp.hour = 24;
+    using local = std::chrono::local_time<std::chrono::microseconds>;
+    EXPECT_NE(refused(stamp, local()).find("is not a valid time of day"), std::string::npos);
+    stamp.hour = 0;
+    stamp.year = 65536 + 2024;  // a short would wrap it to 2024
+    EXPECT_NE(refused(stamp, local()).find("is not a valid date"), std::string::npos);
+    EXPECT_NE(refused(stamp, std::chrono::year_month_day()).find("is not a valid date"), std::string::npos);
 }
 
 // The class name and code of what executing `sql` threw ("" and 0 when nothing).
