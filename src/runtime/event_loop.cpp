@@ -5,6 +5,7 @@
 #include <corio/runtime/run_options.hpp>
 #include <corio/detail/event_loop.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -107,10 +108,25 @@ event_loop& event_loop::current(const char* operation) {
 // ---------------------------------------------------------------- timers
 
 void event_loop::add_timer(timer_node* t) {
-    t->order = ++timer_order_;
+    if (++timer_order_ == 0) [[unlikely]]
+        renumber_timers();
+    t->order = timer_order_;
     t->heap_index = static_cast<std::uint32_t>(timers_.size());
     timers_.push_back(t);
     heap_up(t->heap_index);
+}
+
+// The 32-bit insertion counter wrapped (once in 4 billion timers): number
+// the armed timers 1..n in the order they fire, so that FIFO among equal
+// deadlines holds across the wrap. A sorted array is a valid heap.
+void event_loop::renumber_timers() noexcept {
+    std::sort(timers_.begin(), timers_.end(), earlier);
+    std::uint32_t i = 0;
+    for (timer_node* t : timers_) {
+        t->heap_index = i;
+        t->order = ++i;
+    }
+    timer_order_ = i + 1;
 }
 
 void event_loop::remove_timer(timer_node* t) noexcept {
@@ -216,8 +232,13 @@ void event_loop::collect_remote() {
 fiber* event_loop::start_fiber(std::coroutine_handle<> root, promise_base* promise, cancel_scope* parent,
                                corio::source_location where) {
     fiber* f = new (allocate_frame(sizeof(fiber))) fiber{};
-    f->root_task = root;
     f->root_promise = promise;
+    if (f->root_task() != root) [[unlikely]] {
+        // A promise type that is over-aligned or does not start with
+        // promise_base: fiber::root_task would name the wrong frame.
+        std::fprintf(stderr, "corio: start_fiber: the promise is not where fiber::root_task looks for it\n");
+        std::abort();
+    }
     promise->continuation = nullptr;
     f->resume_point = root;
     f->root.owner = f;
@@ -256,7 +277,7 @@ void event_loop::release(fiber* f) noexcept {
         print_location(f->where);
         std::fprintf(stderr, "\n");
     }
-    f->root_task.destroy();
+    f->root_task().destroy();
     f->~fiber();
     deallocate_frame(f, sizeof(fiber));
 }
@@ -275,6 +296,8 @@ void event_loop::run_batch() {
     ready_head_ = ready_tail_ = nullptr;
     while (f != nullptr) {
         fiber* next = f->next_ready;
+        f->queued = false;
+        f->waiting = nullptr;  // the word held the queue's link
         tls_fiber = f;
         if (debug_) [[unlikely]] {
             // Copied first: the fiber may end, and be freed, during the step.

@@ -16,6 +16,7 @@
 #include <corio/task.hpp>
 #include <corio/time/timeout.hpp>
 #include <corio/context/with.hpp>
+#include <corio/detail/event_loop.hpp>
 
 #include "../support/outcome.hpp"
 
@@ -106,6 +107,32 @@ TEST(sleep, equal_deadlines_wake_in_the_order_they_were_set) {
         for (auto& h : hs) co_await h;
     }());
     EXPECT_EQ(log, (log_t{"0", "1", "2", "3"}));
+}
+
+// Timer nodes number their insertions in 32 bits (a sleeping task's frame
+// holds one); when the counter wraps, the loop renumbers the armed timers.
+// Without that, the timers set after the wrap would fire before the equal
+// deadlines set just before it.
+TEST(sleep, equal_deadlines_keep_their_order_across_the_wrap_of_the_insertion_counter) {
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        corio::detail::event_loop::current("test").set_timer_order_for_test(0xFFFFFFFFu - 3);
+        const auto later = steady::now() + 30ms;
+        const auto sooner = later - 15ms;
+        std::vector<corio::join_handle<>> hs;
+        for (int i = 0; i < 8; ++i)
+            hs.push_back(corio::spawn([&log, when = i % 2 == 0 ? later : sooner, i]() -> corio::task<> {
+                co_await corio::sleep_until(when);
+                log.push_back(std::to_string(i));
+            }));
+        // A timer removed after the renumbering leaves the heap consistent.
+        auto cancelled = corio::spawn([]() -> corio::task<> { co_await corio::sleep(1h); });
+        co_await corio::sleep(0s);  // every sleeper has set its timer
+        cancelled.cancel();
+        for (auto& h : hs) co_await h;
+        EXPECT_THROW(co_await cancelled, corio::cancelled_error);
+    }());
+    EXPECT_EQ(log, (log_t{"1", "3", "5", "7", "0", "2", "4", "6"}));
 }
 
 TEST(sleep_until, a_future_time_point_waits_until_it) {

@@ -130,7 +130,7 @@ struct fiber_refs {
 
 template <class T>
 decltype(auto) take_result(fiber* f) {
-    return std::coroutine_handle<task_promise<T>>::from_address(f->root_task.address()).promise().take();
+    return std::coroutine_handle<task_promise<T>>::from_address(f->root_task().address()).promise().take();
 }
 
 }  // namespace corio::detail

@@ -45,6 +45,7 @@ public:
 
     // ---- scheduling (loop thread only)
     void schedule(fiber* f) noexcept {
+        f->queued = true;
         f->next_ready = nullptr;
         if (ready_tail_ != nullptr) ready_tail_->next_ready = f;
         else ready_head_ = f;
@@ -59,6 +60,8 @@ public:
     // ---- timers
     void add_timer(timer_node* t);
     void remove_timer(timer_node* t) noexcept;
+    /// For tests of the counter's wrap: the next insertion numbers follow `n`.
+    void set_timer_order_for_test(std::uint32_t n) noexcept { timer_order_ = n; }
 
     // ---- other threads
     /// Thread-safe: schedules `c->target` on the loop thread.
@@ -121,6 +124,7 @@ private:
     void collect_remote();
     void heap_up(std::uint32_t i) noexcept;
     void heap_down(std::uint32_t i) noexcept;
+    void renumber_timers() noexcept;
     void report_alive_at_end();
     void dispatch_signals();
     bool deadlocked() const noexcept;
@@ -128,7 +132,7 @@ private:
     fiber* ready_head_ = nullptr;
     fiber* ready_tail_ = nullptr;
     std::vector<timer_node*> timers_;
-    std::uint64_t timer_order_ = 0;
+    std::uint32_t timer_order_ = 0;  // wraps: see renumber_timers
     std::uint64_t cancel_counter_ = 0;
     cancel_scope detached_;
     std::size_t alive_ = 0;

@@ -106,13 +106,21 @@ struct fiber_listener {
     void (*fiber_done)(fiber* f, fiber_listener* self) noexcept = nullptr;
 };
 
+// 120 bytes, so that with malloc's header it fills a 128-byte chunk: a
+// sleeping task is this plus its frame (bench/core_memory.cpp).
 struct fiber {
     std::coroutine_handle<> resume_point;  // the leaf to resume when scheduled
-    fiber* next_ready = nullptr;           // intrusive ready-queue link
+    // A fiber in the ready queue is not waiting, and a waiting one is not in
+    // the queue, so the queue's link and the wait share a word; `queued`
+    // says which one it holds (the loop's schedule and run_batch switch it).
+    union {
+        wait_node* waiting = nullptr;      // set while suspended cancellably
+        fiber* next_ready;                 // intrusive ready-queue link
+    };
     cancel_scope* scope = &root;           // innermost scope
-    wait_node* waiting = nullptr;          // set while suspended cancellably
     cancel_scope root;                     // the fiber's own scope (join_handle::cancel)
-    std::coroutine_handle<> root_task;     // the task this fiber runs
+    // The task this fiber runs. Its frame is found from the promise
+    // (root_task()), so the fiber does not keep the handle too.
     struct promise_base* root_promise = nullptr;
     // Told when the root task has finished (result stored), before the
     // joiner is woken: task_group, gather and servers count their fibers
@@ -123,7 +131,15 @@ struct fiber {
     std::uint32_t refs = 0;                // running + join_handle
     bool done = false;
     bool result_retrieved = false;         // somebody saw the outcome
+    bool queued = false;                   // in the ready queue: next_ready, not waiting
     corio::source_location where;            // spawn's caller, for reports
+
+    /// The root task's frame. Every promise type a fiber runs derives from
+    /// promise_base first and is at most 16-aligned, so the promise sits two
+    /// pointers into the frame on g++ and clang (event_loop::start_fiber
+    /// checks it for every fiber it starts).
+    /// (Defined in promise_base.hpp, where promise_base is complete.)
+    std::coroutine_handle<> root_task() const noexcept;
 
     /// Effective cancellation: some scope on the chain is cancelled and no
     /// shield below it stops that cancellation.
@@ -150,6 +166,7 @@ struct fiber {
 
     // Called by cancellation: abort the current wait, if it can be aborted.
     void interrupt() noexcept {
+        if (queued) return;  // already scheduled: it sees the cancellation when it next waits
         if (wait_node* w = waiting) {
             waiting = nullptr;
             w->on_cancel(w);
@@ -157,11 +174,16 @@ struct fiber {
     }
 };
 
+static_assert(sizeof(fiber) <= 120, "a fiber is a byte cost per sleeping task: keep it in a 128-byte malloc chunk");
+
 /// A timer in the loop's heap. `fire` runs on the loop when the deadline passes.
 struct timer_node {
     clock::time_point deadline;
     void (*fire)(timer_node*) noexcept = nullptr;
-    std::uint64_t order = 0;          // insertion number: equal deadlines fire FIFO
+    // Insertion number: equal deadlines fire FIFO. 32 bits, so that a node
+    // is 24 bytes (a sleeping task's frame holds one); when the counter
+    // wraps, the loop renumbers the armed timers in firing order.
+    std::uint32_t order = 0;
     std::uint32_t heap_index = ~0u;   // ~0u: not in the heap
     bool armed() const noexcept { return heap_index != ~0u; }
 };

@@ -9,6 +9,7 @@
 #include <corio/detail/source_location.hpp>
 
 #include <corio/detail/exit_record.hpp>
+#include <corio/detail/fiber.hpp>
 #include <corio/detail/frame_allocator.hpp>
 #include <corio/detail/transfer.hpp>
 
@@ -56,6 +57,10 @@ struct promise_base : frame_allocated {
 };
 
 // Sets `started` so that debug mode can tell a suspended frame from a fresh one.
+inline std::coroutine_handle<> fiber::root_task() const noexcept {
+    return std::coroutine_handle<promise_base>::from_promise(*root_promise);
+}
+
 struct lazy_start {
     promise_base* promise;
     bool await_ready() const noexcept { return false; }

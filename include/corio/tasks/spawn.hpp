@@ -82,7 +82,7 @@ public:
             // its exception is still reported when the task is released.
             if (detail::fiber* me = detail::tls_fiber; me != nullptr && me->cancelled()) throw cancelled_error{};
             target->result_retrieved = true;
-            return std::coroutine_handle<detail::task_promise<T>>::from_address(target->root_task.address())
+            return std::coroutine_handle<detail::task_promise<T>>::from_address(target->root_task().address())
                 .promise()
                 .take();
         }

@@ -19,12 +19,16 @@ namespace corio {
 
 namespace detail {
 
-class sleep_awaiter : timer_node, wait_node {
+// 40 bytes: a sleeping task's frame holds this awaiter, so every byte here is
+// a byte per task. The wait node comes first so that nothing pads between
+// the bases; the deadline lives only in the timer node; and a yield (a
+// deadline already passed) is a timer node with no `fire` function rather
+// than a flag of its own.
+class sleep_awaiter : wait_node, timer_node {
 public:
-    // The deadline goes straight into the timer node: a sleeping task's
-    // frame holds this awaiter, so every byte here is a byte per task.
-    explicit sleep_awaiter(clock::time_point when, bool yield_only) noexcept : yield_only_(yield_only) {
+    explicit sleep_awaiter(clock::time_point when, bool yield_only) noexcept {
         deadline = when;
+        fire = yield_only ? nullptr : &on_fire;
     }
 
     bool await_ready() {
@@ -33,11 +37,10 @@ public:
     }
     void await_suspend(std::coroutine_handle<> h) {
         self_->resume_point = h;
-        if (yield_only_) {
+        if (fire == nullptr) {
             tls_loop->schedule(self_);  // already queued: nothing to abort
             return;
         }
-        fire = &on_fire;
         on_cancel = &on_abort;
         tls_loop->add_timer(this);
         self_->waiting = this;
@@ -57,8 +60,9 @@ private:
     }
 
     fiber* self_ = nullptr;
-    bool yield_only_;
 };
+
+static_assert(sizeof(sleep_awaiter) <= 40, "a sleeping task's frame holds a sleep_awaiter: keep it at 40 bytes");
 
 }  // namespace detail
 
