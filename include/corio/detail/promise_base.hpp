@@ -56,11 +56,11 @@ struct promise_base : frame_allocated {
     }
 };
 
-// Sets `started` so that debug mode can tell a suspended frame from a fresh one.
 inline std::coroutine_handle<> fiber::root_task() const noexcept {
     return std::coroutine_handle<promise_base>::from_promise(*root_promise);
 }
 
+// Sets `started` so that debug mode can tell a suspended frame from a fresh one.
 struct lazy_start {
     promise_base* promise;
     bool await_ready() const noexcept { return false; }
