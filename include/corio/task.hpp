@@ -61,9 +61,14 @@ struct task_promise_common : promise_base {
     final_awaiter final_suspend() noexcept { return {}; }
     void unhandled_exception() noexcept { exception = std::current_exception(); }
 
+    // The task has ended, so `continuation` is spent: it marks a taken
+    // result (no flag in every frame). A task's destructor still sees a
+    // non-null continuation, the mark of one that ran to its end.
     void check_take() {
-        if (taken) throw std::logic_error("task::co_await: the result was already taken (a task is awaited once)");
-        taken = true;
+        const std::coroutine_handle<> taken_mark = std::noop_coroutine();
+        if (continuation == taken_mark)
+            throw std::logic_error("task::co_await: the result was already taken (a task is awaited once)");
+        continuation = taken_mark;
         if (exception) std::rethrow_exception(exception);
     }
 };

@@ -11,12 +11,15 @@ namespace corio::detail {
 namespace {
 
 // Interrupts every fiber whose innermost scope lies in `s`'s subtree and is
-// not shielded from cancellation number `n`. Interrupting only unlinks waits
+// not shielded from cancellation number `n`. `owner` is the fiber `s`
+// belongs to (owner_of), passed down so that the walk finds each scope's
+// fiber without a pointer in every scope. Interrupting only unlinks waits
 // and schedules fibers, so the tree does not change while it is walked.
-void propagate(cancel_scope* s, std::uint64_t n) noexcept {
-    if (s->owner != nullptr && s->owner->scope == s) s->owner->interrupt();
+void propagate(cancel_scope* s, std::uint64_t n, fiber* owner) noexcept {
+    if (s->is_fiber_root) owner = fiber_of_root(s);
+    if (owner != nullptr && owner->scope == s) owner->interrupt();
     for (cancel_scope* c = s->first_child; c != nullptr; c = c->next_sibling)
-        if (c->shield_upto < n) propagate(c, n);
+        if (shield_of(c) < n) propagate(c, n, owner);
 }
 
 }  // namespace
@@ -24,7 +27,7 @@ void propagate(cancel_scope* s, std::uint64_t n) noexcept {
 void cancel_scope::cancel() noexcept {
     if (cancelled_at != 0 || tls_loop == nullptr) return;
     cancelled_at = tls_loop->next_cancel_number();
-    propagate(this, cancelled_at);
+    propagate(this, cancelled_at, owner_of(this));
 }
 
 }  // namespace corio::detail

@@ -178,7 +178,7 @@ void event_loop::fire_timers(clock::time_point now) {
     while (!timers_.empty() && timers_.front()->deadline <= now) {
         timer_node* t = timers_.front();
         remove_timer(t);
-        t->fire(t);
+        t->fire();
     }
 }
 
@@ -229,6 +229,12 @@ void event_loop::collect_remote() {
 
 // ---------------------------------------------------------------- fibers
 
+void event_loop::cancel_numbers_exhausted() noexcept {
+    std::fprintf(stderr, "corio: cancel_scope::cancel: 2^56 - 1 cancellations on one loop; numbering them further "
+                         "would break the order of cancellations and shields\n");
+    std::abort();
+}
+
 fiber* event_loop::start_fiber(std::coroutine_handle<> root, promise_base* promise, cancel_scope* parent,
                                corio::source_location where) {
     fiber* f = new (allocate_frame(sizeof(fiber))) fiber{};
@@ -241,8 +247,7 @@ fiber* event_loop::start_fiber(std::coroutine_handle<> root, promise_base* promi
     }
     promise->continuation = nullptr;
     f->resume_point = root;
-    f->root.owner = f;
-    f->root.link_under(parent);
+    f->link_under(parent);
     f->refs = 1;
     f->where = where;
     ++alive_;
@@ -253,12 +258,8 @@ fiber* event_loop::start_fiber(std::coroutine_handle<> root, promise_base* promi
 void event_loop::fiber_finished(fiber* f) noexcept {
     f->done = true;
     --alive_;
-    f->root.unlink();
-    if (f->on_done != nullptr) f->on_done->fiber_done(f, f->on_done);
-    if (fiber* j = f->joiner) {
-        f->joiner = nullptr;
-        wake(j);
-    }
+    f->root().unlink();
+    if (fiber_listener* l = f->on_done) l->fiber_done(f, l);
     release(f);
 }
 
@@ -349,7 +350,7 @@ void event_loop::run(fiber* main) {
                 throw std::logic_error("run: deadlock: tasks keep waiting on each other after being cancelled");
             std::fprintf(stderr, "corio: deadlock: every task is waiting and nothing can wake them; cancelling all\n");
             deadlock_ = true;
-            main->root.cancel();
+            main->root().cancel();
             detached_.cancel();
             continue;
         }
@@ -384,12 +385,13 @@ void event_loop::untrack(live_manager* m) noexcept {
 void event_loop::report_alive_at_end() {
     for (cancel_scope* s = detached_.first_child; s != nullptr; s = s->next_sibling) {
         std::fprintf(stderr, "corio debug: task ");
-        if (s->owner != nullptr) {
-            print_origin(stderr, s->owner->root_promise->origin());
+        fiber* owner = s->is_fiber_root ? fiber_of_root(s) : nullptr;
+        if (owner != nullptr) {
+            print_origin(stderr, owner->root_promise->origin());
             std::fprintf(stderr, " ");
         }
         std::fprintf(stderr, "still alive at loop end");
-        if (s->owner != nullptr) print_location(s->owner->where);
+        if (owner != nullptr) print_location(owner->where);
         std::fprintf(stderr, "\n");
     }
     for (live_manager* m = live_managers_; m != nullptr;) {

@@ -98,7 +98,7 @@ connection_state::connection_state(corio::stream& stream, site_state& owner)
       settings(owner.runner->settings),
       parser(http::parser_limits()) {
     watchdog.owner = this;
-    watchdog.fire = &on_watchdog;
+    watchdog.set_fire(&on_watchdog);
     site.link(this);
 }
 
@@ -122,7 +122,7 @@ void connection_state::end_now() noexcept {
     if (scope && !scope->expired()) scope->reschedule(clock::now());
 }
 
-void connection_state::on_watchdog(corio::detail::timer_node* t) noexcept {
+void connection_state::on_watchdog(corio::detail::wait_node* t) noexcept {
     connection_state* c = static_cast<watchdog_timer*>(t)->owner;
     const auto now = clock::now();
     if (c->head_deadline != clock::time_point::max()) {

@@ -112,7 +112,7 @@ struct connection_state {
     task<> read_body(std::string& into);
 
     void arm_watchdog(clock::time_point when) noexcept;
-    static void on_watchdog(corio::detail::timer_node* t) noexcept;
+    static void on_watchdog(corio::detail::wait_node* t) noexcept;
     void end_now() noexcept;  // cancels the connection's scope
 
     // Writing a response.

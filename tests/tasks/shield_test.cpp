@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <corio/detail/event_loop.hpp>
 #include <corio/errors.hpp>
 #include <corio/run.hpp>
 #include <corio/tasks/spawn.hpp>
@@ -145,3 +147,55 @@ TEST(shield, of_a_join_handle_waits_for_the_task_while_the_awaiter_is_cancelled)
 }
 
 }  // namespace
+
+// A cancel_scope keeps its cancellation's number in 56 bits (the rest of the
+// word holds a fiber's state). At the last numbers, an exit's shield still
+// stops the cancellation in effect when the exit started (number max - 2)
+// and not a later one (max - 1, a timeout expiring during the exit);
+// numbering past the last one stops the process with a message instead of
+// wrapping, which would reorder cancellations and shields.
+struct slow_exit {
+    log_t* log;
+    corio::task<> aenter() { co_return; }
+    corio::task<> aexit(std::exception_ptr) {
+        try {
+            co_await corio::sleep(5ms);
+            log->push_back("exit ran under its shield");
+            co_await corio::sleep(1h);
+            log->push_back("exit slept an hour");
+        } catch (const corio::cancelled_error&) {
+            log->push_back("exit cut by the later timeout");
+            throw;
+        }
+    }
+};
+
+TEST(shield, cancellation_numbers_at_their_56_bit_limit_keep_exit_shields_right) {
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        corio::detail::event_loop::current("test").set_cancel_counter_for_test(corio::detail::max_cancel_number - 3);
+        auto victim = corio::spawn([&]() -> corio::task<> {
+            co_await corio::with(corio::timeout(50ms), [&](corio::timeout_scope&) -> corio::task<> {
+                slow_exit cm{&log};
+                co_await corio::with(cm, [&]() -> corio::task<> { co_await corio::sleep(1h); });
+            });
+        });
+        co_await corio::sleep(1ms);
+        victim.cancel();  // number max - 2; the timeout will be max - 1
+        EXPECT_EQ(co_await outcome(victim), "cancelled");
+    }());
+    EXPECT_EQ(log, (log_t{"exit ran under its shield", "exit cut by the later timeout"}));
+}
+
+TEST(shield_death, numbering_past_the_56_bit_limit_stops_with_a_message) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_DEATH(corio::run([]() -> corio::task<> {
+        corio::detail::event_loop::current("test").set_cancel_counter_for_test(corio::detail::max_cancel_number - 1);
+        auto a = corio::spawn([]() -> corio::task<> { co_await corio::sleep(1h); });
+        auto b = corio::spawn([]() -> corio::task<> { co_await corio::sleep(1h); });
+        co_await corio::sleep(0s);
+        a.cancel();  // numbered max: fine
+        b.cancel();  // would be max + 1
+        co_await corio::sleep(0s);
+    }()), "cancellations on one loop");
+}

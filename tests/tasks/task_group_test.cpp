@@ -443,4 +443,52 @@ TEST(task_group, child_handles_give_values_and_exceptions) {
     }());
 }
 
+// A child awaited through its handle from another task: the awaiter takes
+// the child's done listener and must pass the news on, so the group still
+// counts the child (a lost count would leave the group's exit waiting
+// forever) and still gathers its failure.
+TEST(task_group, a_child_joined_from_another_task_is_still_counted_by_the_group) {
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        co_await corio::with(corio::task_group{}, [&](corio::task_group& g) -> corio::task<> {
+            auto child = g.spawn([]() -> corio::task<int> {
+                co_await corio::sleep(2ms);
+                co_return 7;
+            });
+            auto watcher = corio::spawn([&]() -> corio::task<> {
+                const int v = co_await child;
+                log.push_back("joined " + std::to_string(v));
+            });
+            co_await watcher;
+        });
+        log.push_back("group exited");
+    }());
+    EXPECT_EQ(log, (log_t{"joined 7", "group exited"}));
+}
+
+TEST(task_group, a_joined_child_that_fails_reaches_both_the_joiner_and_the_group) {
+    log_t log;
+    corio::run([&]() -> corio::task<> {
+        try {
+            co_await corio::with(corio::task_group{}, [&](corio::task_group& g) -> corio::task<> {
+                auto child = g.spawn([]() -> corio::task<int> {
+                    co_await corio::sleep(2ms);
+                    throw std::runtime_error("boom");
+                });
+                auto watcher = corio::spawn([&]() -> corio::task<> {
+                    try {
+                        (void)co_await child;
+                    } catch (const std::runtime_error& e) {
+                        log.push_back(std::string("joiner saw ") + e.what());
+                    }
+                });
+                co_await corio::shield(std::move(watcher));  // the failure cancels the body
+            });
+        } catch (const corio::exception_group& eg) {
+            log.push_back("group raised " + std::to_string(eg.exceptions().size()));
+        }
+    }());
+    EXPECT_EQ(log, (log_t{"joiner saw boom", "group raised 1"}));
+}
+
 }  // namespace

@@ -49,7 +49,6 @@ public:
 
     /// Places the scope under `owner`'s current scope without entering it (gather).
     void attach(fiber* owner) noexcept {
-        scope_.owner = owner;
         scope_.link_under(owner->scope);
     }
     /// Enters the scope in `owner` (task_group: the body runs inside it).
@@ -130,7 +129,7 @@ struct fiber_refs {
 
 template <class T>
 decltype(auto) take_result(fiber* f) {
-    return std::coroutine_handle<task_promise<T>>::from_address(f->root_task().address()).promise().take();
+    return static_cast<task_promise<T>&>(*f->root_promise).take();
 }
 
 }  // namespace corio::detail

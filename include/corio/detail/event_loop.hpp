@@ -85,7 +85,17 @@ public:
     /// until they have finished too.
     void run(fiber* main);
 
-    std::uint64_t next_cancel_number() noexcept { return ++cancel_counter_; }
+    // A cancel_scope keeps the number in 56 bits: at a million cancellations a
+    // second that lasts 2 000 years, but past it the order of cancellations
+    // and shields would be wrong, so the process stops instead.
+    std::uint64_t next_cancel_number() noexcept {
+        if (cancel_counter_ == max_cancel_number) [[unlikely]]
+            cancel_numbers_exhausted();
+        return ++cancel_counter_;
+    }
+    [[noreturn]] static void cancel_numbers_exhausted() noexcept;
+    /// For tests of the limit: the next cancellation is numbered `n` + 1.
+    void set_cancel_counter_for_test(std::uint64_t n) noexcept { cancel_counter_ = n; }
     std::uint64_t cancel_counter() const noexcept { return cancel_counter_; }
     cancel_scope& detached_scope() noexcept { return detached_; }
     bool debug() const noexcept { return debug_; }

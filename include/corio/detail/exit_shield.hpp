@@ -15,8 +15,7 @@ class exit_shield {
 public:
     exit_shield() noexcept : fiber_(tls_fiber) {
         if (fiber_ != nullptr && fiber_->cancelled()) [[unlikely]] {
-            scope_.emplace();
-            scope_->shield_upto = tls_loop->cancel_counter();
+            scope_.emplace(tls_loop->cancel_counter());
             fiber_->push_scope(&*scope_);
         }
     }
@@ -29,7 +28,7 @@ public:
 
 private:
     fiber* fiber_;
-    std::optional<cancel_scope> scope_;  // built only when needed: with is on hot paths
+    std::optional<shielded_scope> scope_;  // built only when needed: with is on hot paths
 };
 
 }  // namespace corio::detail

@@ -17,7 +17,13 @@
 // A suspended fiber that waits cancellably has `waiting` set: cancelling a
 // scope walks its subtree and calls `on_cancel` of each waiting fiber found,
 // which unlinks the wait and schedules the fiber; the awaiter's await_resume
-// then throws cancelled_error.
+// then throws cancelled_error. A scope does not name the fiber it belongs to:
+// that is the fiber whose root scope is its nearest root ancestor (a fiber
+// links the scopes it enters under its current one), which the walk tracks.
+//
+// Sizes matter here: a sleeping task is a fiber, its frame (a task promise
+// and a sleep awaiter) and a slot in the timer heap, and a million of them
+// is the memory benchmark (bench/core_memory.cpp).
 #pragma once
 
 #include <chrono>
@@ -36,12 +42,23 @@ inline constexpr std::uint64_t shield_all = ~std::uint64_t{0};
 
 struct cancel_scope {
     cancel_scope* parent = nullptr;
-    fiber* owner = nullptr;
     cancel_scope* first_child = nullptr;
     cancel_scope* prev_sibling = nullptr;
     cancel_scope* next_sibling = nullptr;
-    std::uint64_t cancelled_at = 0;  // 0: not cancelled, else the cancellation's number
-    std::uint64_t shield_upto = 0;   // cancellations numbered <= this do not pass inward
+    // One word, because a fiber is a scope (its root) and a sleeping task's
+    // fiber is a byte cost per task (bench/core_memory.cpp):
+    // - the cancellation's number, 0 if none: 56 bits, 7e16 cancellations
+    //   (event_loop::next_cancel_number stops the loop before it wraps);
+    std::uint64_t cancelled_at : 56 = 0;
+    // - what kind of scope this is;
+    std::uint64_t is_fiber_root : 1 = 0;  // the base of a fiber (fiber_of_root)
+    std::uint64_t is_shield : 1 = 0;      // a shielded_scope
+    // - and, in a fiber's root, the fiber's state (fiber:: names them).
+    std::uint64_t done : 1 = 0;              // the root task has ended
+    std::uint64_t result_retrieved : 1 = 0;  // somebody saw the outcome
+    std::uint64_t queued : 1 = 0;            // in the ready queue: next_ready, not waiting
+    std::uint64_t joined : 1 = 0;            // a join_handle's awaiter listens (one at a time)
+    std::uint64_t refs : 2 = 0;              // running + join_handle: at most 2
 
     // Children are kept in the order they were linked, so a cancellation
     // interrupts waiting tasks first in, first out (run's shutdown cancels
@@ -84,8 +101,25 @@ struct cancel_scope {
     void cancel() noexcept;
 };
 
+inline constexpr std::uint64_t max_cancel_number = (std::uint64_t{1} << 56) - 1;
+
+/// A scope that stops cancellations numbered up to `shield_upto` from
+/// reaching inside (shield(), and the exits of context managers). Only these
+/// scopes carry the number: a fiber's root is not one.
+struct shielded_scope : cancel_scope {
+    explicit shielded_scope(std::uint64_t upto) noexcept : shield_upto(upto) { is_shield = 1; }
+    std::uint64_t shield_upto;
+};
+
+/// The cancellations that `s` stops from passing inward (0: none).
+inline std::uint64_t shield_of(const cancel_scope* s) noexcept {
+    return s->is_shield ? static_cast<const shielded_scope*>(s)->shield_upto : 0;
+}
+
 /// A suspension that cancellation can interrupt. `on_cancel` must remove the
-/// wait from whatever holds it and schedule the fiber (fiber::wake).
+/// wait from whatever holds it and schedule the fiber (fiber::wake). A
+/// timer_node is a wait_node too: the loop calls the same function when the
+/// deadline passes (see timer_node).
 struct wait_node {
     void (*on_cancel)(wait_node*) noexcept = nullptr;
 };
@@ -96,20 +130,26 @@ inline bool cancelled_from(const cancel_scope* s) noexcept {
     std::uint64_t shielded = 0;
     for (; s != nullptr; s = s->parent) {
         if (s->cancelled_at > shielded) return true;
-        if (s->shield_upto > shielded) shielded = s->shield_upto;
+        if (s->is_shield && shield_of(s) > shielded) shielded = shield_of(s);
     }
     return false;
 }
 
-/// What wants to know that a fiber's root task has finished (fiber::on_done).
+/// What wants to know that a fiber's root task has finished (fiber::on_done):
+/// a task_group, gather or server counting its fibers, or a join_handle's
+/// awaiter (which passes the news on to the listener it replaced).
 struct fiber_listener {
     void (*fiber_done)(fiber* f, fiber_listener* self) noexcept = nullptr;
 };
 
-// 120 bytes (with a one-pointer source_location), so that with malloc's
-// header it fills a 128-byte chunk: a sleeping task is this plus its frame
-// (bench/core_memory.cpp).
-struct fiber {
+// 88 bytes (with a one-pointer source_location), so that with malloc's
+// header it fills a 96-byte chunk: a sleeping task is this plus its frame
+// (bench/core_memory.cpp). The fiber is its own root scope (the base), whose
+// word of bits also holds the fiber's state: done, result_retrieved, queued,
+// joined and refs are cancel_scope's bitfields.
+struct fiber : cancel_scope {
+    fiber() noexcept { is_fiber_root = 1; }
+
     std::coroutine_handle<> resume_point;  // the leaf to resume when scheduled
     // A fiber in the ready queue is not waiting, and a waiting one is not in
     // the queue, so the queue's link and the wait share a word; `queued`
@@ -118,22 +158,20 @@ struct fiber {
         wait_node* waiting = nullptr;      // set while suspended cancellably
         fiber* next_ready;                 // intrusive ready-queue link
     };
-    cancel_scope* scope = &root;           // innermost scope
-    cancel_scope root;                     // the fiber's own scope (join_handle::cancel)
+    cancel_scope* scope = this;            // innermost scope (at first the root)
     // The task this fiber runs. Its frame is found from the promise
     // (root_task()), so the fiber does not keep the handle too.
     struct promise_base* root_promise = nullptr;
-    // Told when the root task has finished (result stored), before the
-    // joiner is woken: task_group, gather and servers count their fibers
-    // here. One pointer (not a function and a context): a sleeping task's
-    // fiber is a byte cost per task.
+    // Told when the root task has finished (result stored): task_group,
+    // gather and servers count their fibers here, and a join_handle's
+    // awaiter wakes its fiber (after telling the listener it replaced, so
+    // the count comes first). One pointer (not a function and a context,
+    // nor a separate joiner): a sleeping task's fiber is a byte cost per task.
     struct fiber_listener* on_done = nullptr;
-    fiber* joiner = nullptr;               // a fiber awaiting our join_handle
-    std::uint32_t refs = 0;                // running + join_handle
-    bool done = false;
-    bool result_retrieved = false;         // somebody saw the outcome
-    bool queued = false;                   // in the ready queue: next_ready, not waiting
     corio::source_location where;            // spawn's caller, for reports
+
+    /// The fiber's own scope (join_handle::cancel cancels it).
+    cancel_scope& root() noexcept { return *this; }
 
     /// The root task's frame. Every promise type a fiber runs derives from
     /// promise_base first and is at most 16-aligned, so the promise sits two
@@ -147,7 +185,6 @@ struct fiber {
     bool cancelled() const noexcept { return cancelled_from(scope); }
 
     void push_scope(cancel_scope* s) noexcept {
-        s->owner = this;
         s->link_under(scope);
         scope = s;
     }
@@ -175,21 +212,40 @@ struct fiber {
     }
 };
 
-// 120 bytes where corio::source_location is one pointer (std::source_location);
+// 88 bytes where corio::source_location is one pointer (std::source_location);
 // clang 14 has none, and its fallback keeps file, function and line.
-static_assert(sizeof(fiber) <= 112 + sizeof(corio::source_location),
-              "a fiber is a byte cost per sleeping task: keep it in a 128-byte malloc chunk");
+static_assert(sizeof(fiber) <= 80 + sizeof(corio::source_location),
+              "a fiber is a byte cost per sleeping task: keep it in a 96-byte malloc chunk");
 
-/// A timer in the loop's heap. `fire` runs on the loop when the deadline passes.
-struct timer_node {
+/// The fiber whose root is `s` (s->is_fiber_root).
+inline fiber* fiber_of_root(cancel_scope* s) noexcept { return static_cast<fiber*>(s); }
+
+/// The fiber `s` belongs to: the one whose root is `s` or its nearest root
+/// ancestor; null for a scope outside every fiber (the loop's own).
+inline fiber* owner_of(cancel_scope* s) noexcept {
+    for (; s != nullptr; s = s->parent)
+        if (s->is_fiber_root) return fiber_of_root(s);
+    return nullptr;
+}
+
+/// A timer in the loop's heap. When the deadline passes the loop removes it
+/// from the heap and calls `on_cancel` (the wait_node's function): one
+/// function pointer, so that a sleep, which is both a cancellable wait and a
+/// timer, keeps one (its function removes the timer if still armed, then
+/// wakes the fiber). A timer that is no fiber's wait simply fires there.
+struct timer_node : wait_node {
     clock::time_point deadline;
-    void (*fire)(timer_node*) noexcept = nullptr;
     // Insertion number: equal deadlines fire FIFO. 32 bits, so that a node
     // is 24 bytes (a sleeping task's frame holds one); when the counter
     // wraps, the loop renumbers the armed timers in firing order.
     std::uint32_t order = 0;
     std::uint32_t heap_index = ~0u;   // ~0u: not in the heap
     bool armed() const noexcept { return heap_index != ~0u; }
+
+    /// Sets what runs when the deadline passes (null: nothing; a yield).
+    void set_fire(void (*f)(wait_node*) noexcept) noexcept { on_cancel = f; }
+    bool has_fire() const noexcept { return on_cancel != nullptr; }
+    void fire() noexcept { on_cancel(this); }
 };
 
 // The running loop and fiber of this thread. constinit: read without TLS guards.

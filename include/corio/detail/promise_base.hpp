@@ -1,5 +1,8 @@
 // What every corio coroutine promise shares: where to go when done, the
-// exception it ended with, and the exits registered by `enter`.
+// exception it ended with, and the exits registered by `enter`. 32 bytes
+// where std::source_location exists: a sleeping task's frame holds one, so
+// flags live elsewhere (a task marks its taken result in `continuation`; a
+// generator or manager keeps `started` in its own promise).
 #pragma once
 
 #include <coroutine>
@@ -27,10 +30,8 @@ struct promise_base : frame_allocated {
 #else
     const char* origin_function_ = "";
 #endif
-    bool started = false;
-    bool taken = false;                     // the result was handed out
 #if !CORIO_DETAIL_COMPACT_ORIGIN
-    std::uint32_t origin_line_ = 0;         // in what would be padding
+    std::uint32_t origin_line_ = 0;
 #endif
 
     coroutine_origin origin() const noexcept {
@@ -60,12 +61,13 @@ inline std::coroutine_handle<> fiber::root_task() const noexcept {
     return std::coroutine_handle<promise_base>::from_promise(*root_promise);
 }
 
-// Sets `started` so that debug mode can tell a suspended frame from a fresh one.
+// Sets a promise's `started` so that debug mode can tell a suspended frame
+// from a fresh one (generators and context managers; a task needs none).
 struct lazy_start {
-    promise_base* promise;
+    bool* started;
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<>) const noexcept {}
-    void await_resume() const noexcept { promise->started = true; }
+    void await_resume() const noexcept { *started = true; }
 };
 
 // Reached when the root task of the current fiber ends: marks the fiber done,

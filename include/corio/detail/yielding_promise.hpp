@@ -20,8 +20,9 @@ namespace corio::detail {
 template <class Derived, class Value>
 struct yielding_promise : promise_base {
     Value* yielded = nullptr;  // the value of the last co_yield, while suspended there
+    bool started = false;      // first resumed (lazy_start): debug mode tells a suspended frame from a fresh one
 
-    lazy_start initial_suspend() noexcept { return {this}; }
+    lazy_start initial_suspend() noexcept { return {&started}; }
     final_awaiter final_suspend() noexcept { return {}; }
     void unhandled_exception() noexcept { exception = std::current_exception(); }
     void return_void() noexcept {}

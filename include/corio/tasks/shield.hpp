@@ -20,7 +20,6 @@ namespace detail {
 class shield_scope {
 public:
     shield_scope() : fiber_(&running_fiber("shield")) {
-        scope_.shield_upto = shield_all;
         fiber_->push_scope(&scope_);
     }
     ~shield_scope() { fiber_->pop_scope(&scope_); }
@@ -29,7 +28,7 @@ public:
 
 private:
     fiber* fiber_;
-    cancel_scope scope_;
+    shielded_scope scope_{shield_all};
 };
 }  // namespace detail
 

@@ -50,24 +50,40 @@ public:
 
     /// Cancels the task's whole scope: every later unshielded await in it throws.
     void cancel() noexcept {
-        if (fiber_ != nullptr && !fiber_->done) fiber_->root.cancel();
+        if (fiber_ != nullptr && !fiber_->done) fiber_->root().cancel();
     }
 
     /// Detaches the task explicitly (the same as dropping the handle).
     void detach() noexcept { reset(); }
 
-    struct awaiter : detail::wait_node {
+    // Waits as the target's listener (fiber::on_done), passing the news on
+    // to the listener it replaced (a task_group's count) before waking.
+    struct awaiter : detail::wait_node, detail::fiber_listener {
         detail::fiber* target;
         detail::fiber* self = nullptr;
+        detail::fiber_listener* replaced = nullptr;
+        bool listening = false;
+
+        explicit awaiter(detail::fiber* t) noexcept : target(t) {}
+        awaiter(const awaiter&) = delete;
+        awaiter& operator=(const awaiter&) = delete;
+        // A joiner's frame destroyed while it waits (the loop torn down
+        // around it) must not stay the target's listener.
+        ~awaiter() {
+            if (listening && !target->done) {
+                target->on_done = replaced;
+                target->joined = false;
+            }
+        }
 
         bool await_ready() const {
             if (target == nullptr) throw std::logic_error("join_handle::co_await: the handle is empty (moved-from)");
             if (target->done) return true;
-            if (target->joiner != nullptr)
+            if (target->joined)
                 throw std::logic_error("join_handle::co_await: the task is already being awaited (a task has one joiner at a time)");
             // Joining from a cancelled scope cancels the task and waits for
             // it, as a cancellation arriving during the wait does.
-            if (detail::fiber* me = detail::tls_fiber; me != nullptr && me->cancelled()) target->root.cancel();
+            if (detail::fiber* me = detail::tls_fiber; me != nullptr && me->cancelled()) target->root().cancel();
             return false;
         }
         void await_suspend(std::coroutine_handle<> h) noexcept {
@@ -75,24 +91,33 @@ public:
             self->resume_point = h;
             on_cancel = &cancel_target;
             self->waiting = this;
-            target->joiner = self;
+            fiber_done = &on_target_done;
+            replaced = std::exchange(target->on_done, this);
+            target->joined = true;
+            listening = true;
         }
         T await_resume() {
             // A cancelled joiner does not see the outcome: if the task failed,
             // its exception is still reported when the task is released.
             if (detail::fiber* me = detail::tls_fiber; me != nullptr && me->cancelled()) throw cancelled_error{};
             target->result_retrieved = true;
-            return std::coroutine_handle<detail::task_promise<T>>::from_address(target->root_task().address())
-                .promise()
-                .take();
+            return static_cast<detail::task_promise<T>&>(*target->root_promise).take();
         }
         // asyncio: cancelling the awaiter of a task cancels that task; we keep
         // waiting for it (its exits run) and throw once it has ended.
         static void cancel_target(detail::wait_node* w) noexcept {
-            static_cast<awaiter*>(w)->target->root.cancel();
+            static_cast<awaiter*>(w)->target->root().cancel();
+        }
+        static void on_target_done(detail::fiber* f, detail::fiber_listener* l) noexcept {
+            auto* a = static_cast<awaiter*>(l);
+            f->on_done = a->replaced;
+            f->joined = false;
+            a->listening = false;
+            if (a->replaced != nullptr) a->replaced->fiber_done(f, a->replaced);
+            detail::tls_loop->wake(a->self);
         }
     };
-    awaiter operator co_await() const noexcept { return awaiter{{}, fiber_}; }
+    awaiter operator co_await() const noexcept { return awaiter(fiber_); }
 
 private:
     void reset() noexcept {

@@ -24,11 +24,13 @@ namespace detail {
 // the bases; the deadline lives only in the timer node; and a yield (a
 // deadline already passed) is a timer node with no `fire` function rather
 // than a flag of its own.
-class sleep_awaiter : wait_node, timer_node {
+// One node: the timer's function is also the cancellable wait's (timer_node),
+// so a sleep is a 24-byte timer and the fiber to wake.
+class sleep_awaiter : timer_node {
 public:
     explicit sleep_awaiter(clock::time_point when, bool yield_only) noexcept {
         deadline = when;
-        fire = yield_only ? nullptr : &on_fire;
+        set_fire(yield_only ? nullptr : &on_end);
     }
 
     bool await_ready() {
@@ -37,11 +39,10 @@ public:
     }
     void await_suspend(std::coroutine_handle<> h) {
         self_->resume_point = h;
-        if (fire == nullptr) {
+        if (!has_fire()) {
             tls_loop->schedule(self_);  // already queued: nothing to abort
             return;
         }
-        on_cancel = &on_abort;
         tls_loop->add_timer(this);
         self_->waiting = this;
     }
@@ -50,19 +51,18 @@ public:
     }
 
 private:
-    static void on_fire(timer_node* t) noexcept {
-        tls_loop->wake(static_cast<sleep_awaiter*>(t)->self_);
-    }
-    static void on_abort(wait_node* w) noexcept {
+    // The deadline passed (the loop took the timer out of the heap) or the
+    // fiber was cancelled (the timer is still armed).
+    static void on_end(wait_node* w) noexcept {
         auto* s = static_cast<sleep_awaiter*>(w);
         tls_loop->remove_timer(s);
-        tls_loop->schedule(s->self_);
+        tls_loop->wake(s->self_);
     }
 
     fiber* self_ = nullptr;
 };
 
-static_assert(sizeof(sleep_awaiter) <= 40, "a sleeping task's frame holds a sleep_awaiter: keep it at 40 bytes");
+static_assert(sizeof(sleep_awaiter) <= 32, "a sleeping task's frame holds a sleep_awaiter: keep it at 32 bytes");
 
 }  // namespace detail
 

@@ -105,7 +105,7 @@ private:
             return;
         }
         timer_.deadline = *deadline_;
-        timer_.fire = &on_timer;
+        timer_.set_fire(&on_timer);
         detail::tls_loop->add_timer(&timer_);
     }
 
@@ -114,7 +114,7 @@ private:
         scope_.cancel();
     }
 
-    static void on_timer(detail::timer_node* t) noexcept { static_cast<expiry*>(t)->owner->fire_now(); }
+    static void on_timer(detail::wait_node* t) noexcept { static_cast<expiry*>(t)->owner->fire_now(); }
 
     bool exit(const std::exception_ptr& error) {
         detail::tls_loop->remove_timer(&timer_);
