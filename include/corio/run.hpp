@@ -26,8 +26,8 @@ T run(task<T> main, run_options options = {}) {
     detail::event_loop loop(options);
     auto h = main.release();
     detail::fiber* f = loop.start_fiber(h, &h.promise(), nullptr, {});
-    f->refs = 2;  // the loop's, and ours until the result is taken
-    f->result_retrieved = true;
+    f->set_refs(2);  // the loop's, and ours until the result is taken
+    f->set_result_retrieved();
     struct release_on_exit {
         detail::fiber* f;
         ~release_on_exit() { detail::event_loop::release(f); }

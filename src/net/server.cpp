@@ -95,7 +95,7 @@ void start_server_fiber(server_state* st, task<T> t, bool is_handler) {
     listener.fiber_done = is_handler ? &on_handler_done : &on_acceptor_done;
     listener.state = st;
     f->on_done = &listener;
-    f->result_retrieved = true;  // failures are handled inside (handlers) or are cancellations
+    f->set_result_retrieved();  // failures are handled inside (handlers) or are cancellations
     ++st->fibers;
     if (is_handler) ++st->handlers;
 }

@@ -16,7 +16,7 @@ namespace {
 // fiber without a pointer in every scope. Interrupting only unlinks waits
 // and schedules fibers, so the tree does not change while it is walked.
 void propagate(cancel_scope* s, std::uint64_t n, fiber* owner) noexcept {
-    if (s->is_fiber_root) owner = fiber_of_root(s);
+    if (s->is_fiber_root()) owner = fiber_of_root(s);
     if (owner != nullptr && owner->scope == s) owner->interrupt();
     for (cancel_scope* c = s->first_child; c != nullptr; c = c->next_sibling)
         if (shield_of(c) < n) propagate(c, n, owner);
@@ -25,9 +25,10 @@ void propagate(cancel_scope* s, std::uint64_t n, fiber* owner) noexcept {
 }  // namespace
 
 void cancel_scope::cancel() noexcept {
-    if (cancelled_at != 0 || tls_loop == nullptr) return;
-    cancelled_at = tls_loop->next_cancel_number();
-    propagate(this, cancelled_at, owner_of(this));
+    if (cancelled_at() != 0 || tls_loop == nullptr) return;
+    const std::uint64_t n = tls_loop->next_cancel_number();
+    set_bits((bits() & ~number_mask) | n);
+    propagate(this, n, owner_of(this));
 }
 
 }  // namespace corio::detail

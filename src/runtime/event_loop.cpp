@@ -248,7 +248,7 @@ fiber* event_loop::start_fiber(std::coroutine_handle<> root, promise_base* promi
     promise->continuation = nullptr;
     f->resume_point = root;
     f->link_under(parent);
-    f->refs = 1;
+    f->set_refs(1);
     f->where = where;
     ++alive_;
     schedule(f);
@@ -256,7 +256,7 @@ fiber* event_loop::start_fiber(std::coroutine_handle<> root, promise_base* promi
 }
 
 void event_loop::fiber_finished(fiber* f) noexcept {
-    f->done = true;
+    f->set_done();
     --alive_;
     f->root().unlink();
     if (fiber_listener* l = f->on_done) l->fiber_done(f, l);
@@ -264,14 +264,16 @@ void event_loop::fiber_finished(fiber* f) noexcept {
 }
 
 void event_loop::release(fiber* f) noexcept {
-    if (--f->refs != 0) return;
-    if (!f->result_retrieved && f->done && f->root_promise->exception &&
+    const unsigned refs = f->refs() - 1;
+    f->set_refs(refs);
+    if (refs != 0) return;
+    if (!f->result_retrieved() && f->done() && f->root_promise->exception &&
         !is_cancellation(f->root_promise->exception)) {
         std::fprintf(stderr, "corio: exception in a task nobody awaited");
         print_location(f->where);
         std::fprintf(stderr, ": %s\n", describe(f->root_promise->exception).c_str());
     }
-    if (!f->done && debug_enabled()) {
+    if (!f->done() && debug_enabled()) {
         std::fprintf(stderr, "corio debug: task ");
         print_origin(stderr, f->root_promise->origin());
         std::fprintf(stderr, " destroyed while suspended");
@@ -297,7 +299,7 @@ void event_loop::run_batch() {
     ready_head_ = ready_tail_ = nullptr;
     while (f != nullptr) {
         fiber* next = f->next_ready;
-        f->queued = false;
+        f->set_queued(false);
         f->waiting = nullptr;  // the word held the queue's link
         tls_fiber = f;
         if (debug_) [[unlikely]] {
@@ -330,7 +332,7 @@ void event_loop::run(fiber* main) {
     for (;;) {
         if (ready_head_ != nullptr) run_batch();
         if (signals_pending_.load(std::memory_order_acquire)) dispatch_signals();
-        if (!shutting_down && main->done) {
+        if (!shutting_down && main->done()) {
             // asyncio.run: when main ends, the tasks still running are
             // cancelled and awaited so that their exits run.
             shutting_down = true;
@@ -385,7 +387,7 @@ void event_loop::untrack(live_manager* m) noexcept {
 void event_loop::report_alive_at_end() {
     for (cancel_scope* s = detached_.first_child; s != nullptr; s = s->next_sibling) {
         std::fprintf(stderr, "corio debug: task ");
-        fiber* owner = s->is_fiber_root ? fiber_of_root(s) : nullptr;
+        fiber* owner = s->is_fiber_root() ? fiber_of_root(s) : nullptr;
         if (owner != nullptr) {
             print_origin(stderr, owner->root_promise->origin());
             std::fprintf(stderr, " ");

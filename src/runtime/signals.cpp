@@ -144,7 +144,7 @@ void event_loop::dispatch_signals() {
         reraise_signal(signo);
     }
     shutdown_signal_ = signo;
-    if (main_ != nullptr && !main_->done) main_->root().cancel();
+    if (main_ != nullptr && !main_->done()) main_->root().cancel();
 }
 
 void install_signal_handler(int signo, std::function<task<>()> start) {

@@ -62,7 +62,7 @@ public:
     fiber* start(task<T>& t, const char* operation, source_location where) {
         fiber* f = start_child(t, &scope_, operation, where);
         f->on_done = this;
-        f->result_retrieved = true;  // failures are reported through us
+        f->set_result_retrieved();  // failures are reported through us
         ++running_;
         return f;
     }

@@ -45,7 +45,7 @@ public:
 
     // ---- scheduling (loop thread only)
     void schedule(fiber* f) noexcept {
-        f->queued = true;
+        f->set_queued(true);
         f->next_ready = nullptr;
         if (ready_tail_ != nullptr) ready_tail_->next_ready = f;
         else ready_head_ = f;

@@ -69,7 +69,7 @@ void require_valid(Tasks& tasks, const char* operation) {
 template <class... T, std::size_t... I>
 void start_all(child_set& set, std::array<fiber*, sizeof...(T)>& fibers, std::tuple<task<T>...>& tasks,
                const char* operation, std::index_sequence<I...>) {
-    ((fibers[I] = set.start(std::get<I>(tasks), operation, {}), fibers[I]->refs = 2), ...);
+    ((fibers[I] = set.start(std::get<I>(tasks), operation, {}), fibers[I]->set_refs(2)), ...);
 }
 
 template <bool Settled, class... T>
@@ -122,7 +122,7 @@ task<std::vector<std::conditional_t<Settled, settled_t<T>, value_or_monostate_t<
     try {
         for (std::size_t i = 0; i < tasks.size(); ++i) {
             fibers[i] = set.start(tasks[i], operation, {});
-            fibers[i]->refs = 2;
+            fibers[i]->set_refs(2);
         }
     } catch (...) {
         start_error = std::current_exception();

@@ -45,12 +45,12 @@ public:
     ~join_handle() { reset(); }
 
     /// True once the task has ended (value, exception or cancellation).
-    bool done() const noexcept { return fiber_ != nullptr && fiber_->done; }
+    bool done() const noexcept { return fiber_ != nullptr && fiber_->done(); }
     bool valid() const noexcept { return fiber_ != nullptr; }
 
     /// Cancels the task's whole scope: every later unshielded await in it throws.
     void cancel() noexcept {
-        if (fiber_ != nullptr && !fiber_->done) fiber_->root().cancel();
+        if (fiber_ != nullptr && !fiber_->done()) fiber_->root().cancel();
     }
 
     /// Detaches the task explicitly (the same as dropping the handle).
@@ -70,16 +70,16 @@ public:
         // A joiner's frame destroyed while it waits (the loop torn down
         // around it) must not stay the target's listener.
         ~awaiter() {
-            if (listening && !target->done) {
+            if (listening && !target->done()) {
                 target->on_done = replaced;
-                target->joined = false;
+                target->set_joined(false);
             }
         }
 
         bool await_ready() const {
             if (target == nullptr) throw std::logic_error("join_handle::co_await: the handle is empty (moved-from)");
-            if (target->done) return true;
-            if (target->joined)
+            if (target->done()) return true;
+            if (target->joined())
                 throw std::logic_error("join_handle::co_await: the task is already being awaited (a task has one joiner at a time)");
             // Joining from a cancelled scope cancels the task and waits for
             // it, as a cancellation arriving during the wait does.
@@ -93,14 +93,14 @@ public:
             self->waiting = this;
             fiber_done = &on_target_done;
             replaced = std::exchange(target->on_done, this);
-            target->joined = true;
+            target->set_joined(true);
             listening = true;
         }
         T await_resume() {
             // A cancelled joiner does not see the outcome: if the task failed,
             // its exception is still reported when the task is released.
             if (detail::fiber* me = detail::tls_fiber; me != nullptr && me->cancelled()) throw cancelled_error{};
-            target->result_retrieved = true;
+            target->set_result_retrieved();
             return static_cast<detail::task_promise<T>&>(*target->root_promise).take();
         }
         // asyncio: cancelling the awaiter of a task cancels that task; we keep
@@ -111,7 +111,7 @@ public:
         static void on_target_done(detail::fiber* f, detail::fiber_listener* l) noexcept {
             auto* a = static_cast<awaiter*>(l);
             f->on_done = a->replaced;
-            f->joined = false;
+            f->set_joined(false);
             a->listening = false;
             if (a->replaced != nullptr) a->replaced->fiber_done(f, a->replaced);
             detail::tls_loop->wake(a->self);
@@ -153,7 +153,7 @@ template <class T>
 join_handle<T> spawn(task<T> t, corio::source_location where = corio::source_location::current()) {
     detail::fiber* f =
         detail::start_child(t, &detail::event_loop::current("spawn").detached_scope(), "spawn", where);
-    f->refs = 2;
+    f->set_refs(2);
     return join_handle<T>(f);
 }
 

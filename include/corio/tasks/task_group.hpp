@@ -85,7 +85,7 @@ public:
             detail::close_unstarted(t);  // check_open throws: the error says it, not a "never awaited"
         check_open();
         detail::fiber* f = children_.start(t, "task_group::spawn", where);
-        f->refs = 2;
+        f->set_refs(2);
         return join_handle<T>(f);
     }
 
