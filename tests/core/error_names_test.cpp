@@ -35,6 +35,26 @@ TEST(error_names, awaiting_a_moved_from_task_names_task_co_await) {
               "task::co_await: the task is empty (moved-from)");
 }
 
+TEST(error_names, awaiting_a_task_twice_names_task_co_await_and_keeps_the_first_result) {
+    // The second await finds the result taken (the mark left in the spent
+    // continuation); a failed task's exception is given to the first await only.
+    EXPECT_EQ(logic_error_of([]() -> corio::task<> {
+                  corio::task<int> t = answer();
+                  EXPECT_EQ(co_await t, 42);
+                  co_await t;
+              }()),
+              "task::co_await: the result was already taken (a task is awaited once)");
+    EXPECT_EQ(logic_error_of([]() -> corio::task<> {
+                  corio::task<> t = []() -> corio::task<> {
+                      throw std::runtime_error("boom");
+                      co_return;
+                  }();
+                  EXPECT_THROW(co_await t, std::runtime_error);
+                  co_await t;
+              }()),
+              "task::co_await: the result was already taken (a task is awaited once)");
+}
+
 TEST(error_names, awaiting_an_empty_join_handle_names_join_handle_co_await) {
     EXPECT_EQ(logic_error_of([]() -> corio::task<> {
                   corio::join_handle<> empty;

@@ -14,10 +14,8 @@ namespace corio::detail {
 class exit_shield {
 public:
     exit_shield() noexcept : fiber_(tls_fiber) {
-        if (fiber_ != nullptr && fiber_->cancelled()) [[unlikely]] {
-            scope_.emplace(tls_loop->cancel_counter());
-            fiber_->push_scope(&*scope_);
-        }
+        if (fiber_ != nullptr && fiber_->cancelled()) [[unlikely]]
+            shield();
     }
     ~exit_shield() {
         if (scope_) [[unlikely]]
@@ -27,6 +25,13 @@ public:
     exit_shield& operator=(const exit_shield&) = delete;
 
 private:
+    // Out of line and cold, so that the common case (nothing cancelled)
+    // stays two loads inline in with's exit step.
+    [[gnu::noinline, gnu::cold]] void shield() noexcept {
+        scope_.emplace(tls_loop->cancel_counter());
+        fiber_->push_scope(&*scope_);
+    }
+
     fiber* fiber_;
     std::optional<shielded_scope> scope_;  // built only when needed: with is on hot paths
 };

@@ -77,10 +77,11 @@ public:
         }
 
         bool await_ready() const {
-            if (target == nullptr) throw std::logic_error("join_handle::co_await: the handle is empty (moved-from)");
+            if (target == nullptr) [[unlikely]]
+                throw_misuse("join_handle::co_await: the handle is empty (moved-from)");
             if (target->done()) return true;
-            if (target->joined())
-                throw std::logic_error("join_handle::co_await: the task is already being awaited (a task has one joiner at a time)");
+            if (target->joined()) [[unlikely]]
+                throw_misuse("join_handle::co_await: the task is already being awaited (a task has one joiner at a time)");
             // Joining from a cancelled scope cancels the task and waits for
             // it, as a cancellation arriving during the wait does.
             if (detail::fiber* me = detail::tls_fiber; me != nullptr && me->cancelled()) target->root().cancel();
@@ -102,6 +103,10 @@ public:
             if (detail::fiber* me = detail::tls_fiber; me != nullptr && me->cancelled()) throw cancelled_error{};
             target->set_result_retrieved();
             return static_cast<detail::task_promise<T>&>(*target->root_promise).take();
+        }
+        // Cold and out of line, so that await_ready inlines into the joiner.
+        [[noreturn, gnu::noinline, gnu::cold]] static void throw_misuse(const char* what) {
+            throw std::logic_error(what);
         }
         // asyncio: cancelling the awaiter of a task cancels that task; we keep
         // waiting for it (its exits run) and throw once it has ended.
